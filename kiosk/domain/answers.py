@@ -1,0 +1,144 @@
+"""Validate and normalise one answer per item type.
+
+Problems are returned as message keys; the patient-facing wording (English and Spanish) lives in
+``resources/strings.yaml`` under ``errors.<key>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kiosk.domain.model import AnswerValue, Item, ItemType
+
+OLDEST_AGE_YEARS = 120
+
+
+class AnswerProblem(enum.StrEnum):
+    """Why an answer was not accepted (a key into the patient-facing messages)."""
+
+    REQUIRED = "required"
+    TOO_LONG = "too_long"
+    DATE_INVALID = "date_invalid"
+    DATE_FUTURE = "date_future"
+    DATE_TOO_OLD = "date_too_old"
+    PHONE_INVALID = "phone_invalid"
+    NOT_A_CHOICE = "not_a_choice"
+    OUT_OF_RANGE = "out_of_range"
+    UNKNOWN_ITEM = "unknown_item"  # only from files: the form has no such item
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of validating one answer: a normalised value, or a problem, or neither."""
+
+    value: AnswerValue | None = None
+    problem: AnswerProblem | None = None
+
+
+_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+_PHONE_CHARS = re.compile(r"^[\d\s()+.\-]*$")
+
+
+def _clean_text(raw: str) -> str:
+    """Drop control characters and collapse runs of spaces."""
+    kept = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch == " ")
+    return " ".join(kept.split())
+
+
+def _is_empty(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or raw in ([], ())
+
+
+def validate(item: Item, raw: object, today: dt.date) -> Checked:
+    """Validate ``raw`` (as a screen or a JSON file gives it) for ``item``.
+
+    Returns:
+        ``Checked(value)`` with the normalised value, ``Checked()`` for an allowed empty answer, or
+        ``Checked(problem=…)``.
+    """
+    if _is_empty(raw):
+        return Checked(problem=AnswerProblem.REQUIRED) if item.required else Checked()
+    match item.type:
+        case ItemType.TEXT:
+            return _text(item, raw)
+        case ItemType.DATE:
+            return _date(item, raw, today)
+        case ItemType.PHONE:
+            return _phone(raw)
+        case ItemType.SINGLE_CHOICE:
+            choice = item.choice(raw)
+            return Checked(choice.value) if choice else Checked(problem=AnswerProblem.NOT_A_CHOICE)
+        case ItemType.MULTI_CHOICE:
+            return _multi(item, raw)
+        case ItemType.YES_NO:
+            if isinstance(raw, bool):
+                return Checked(raw)
+            return Checked(problem=AnswerProblem.NOT_A_CHOICE)
+        case ItemType.SCALE:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                return Checked(problem=AnswerProblem.OUT_OF_RANGE)
+            if not item.minimum <= raw <= item.maximum:
+                return Checked(problem=AnswerProblem.OUT_OF_RANGE)
+            return Checked(raw)
+    raise AssertionError(item.type)  # pragma: no cover - every ItemType is matched above
+
+
+def _text(item: Item, raw: object) -> Checked:
+    if not isinstance(raw, str):
+        return Checked(problem=AnswerProblem.REQUIRED)
+    text = _clean_text(raw)
+    if not text:
+        return Checked(problem=AnswerProblem.REQUIRED) if item.required else Checked()
+    if len(text) > item.max_length:
+        return Checked(problem=AnswerProblem.TOO_LONG)
+    return Checked(text)
+
+
+def _date(item: Item, raw: object, today: dt.date) -> Checked:
+    match = _DATE.match(raw) if isinstance(raw, str) else None
+    if match is None:
+        return Checked(problem=AnswerProblem.DATE_INVALID)
+    try:
+        day = dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return Checked(problem=AnswerProblem.DATE_INVALID)
+    if item.past_only:
+        if day > today:
+            return Checked(problem=AnswerProblem.DATE_FUTURE)
+        if today.year - day.year > OLDEST_AGE_YEARS:
+            return Checked(problem=AnswerProblem.DATE_TOO_OLD)
+    return Checked(day.isoformat())
+
+
+def _phone(raw: object) -> Checked:
+    if not isinstance(raw, str) or not _PHONE_CHARS.match(raw):
+        return Checked(problem=AnswerProblem.PHONE_INVALID)
+    digits = re.sub(r"\D", "", raw)
+    if raw.strip().startswith("+") and not raw.strip().startswith("+1"):
+        if 8 <= len(digits) <= 15:
+            return Checked("+" + digits)
+        return Checked(problem=AnswerProblem.PHONE_INVALID)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10:
+        return Checked(problem=AnswerProblem.PHONE_INVALID)
+    return Checked(f"({digits[:3]}) {digits[3:6]}-{digits[6:]}")
+
+
+def _multi(item: Item, raw: object) -> Checked:
+    if isinstance(raw, str) or not isinstance(raw, Sequence):
+        return Checked(problem=AnswerProblem.NOT_A_CHOICE)
+    chosen: list[str] = []
+    for value in raw:
+        choice = item.choice(value)
+        if choice is None:
+            return Checked(problem=AnswerProblem.NOT_A_CHOICE)
+        if str(choice.value) not in chosen:
+            chosen.append(str(choice.value))
+    order = [str(c.value) for c in item.choices]
+    return Checked(tuple(sorted(chosen, key=order.index)))

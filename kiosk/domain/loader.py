@@ -1,0 +1,793 @@
+"""Load forms, consent documents and the packet from YAML, collecting every problem.
+
+The loader never stops at the first mistake: an IT person editing a form gets one line per
+problem, each with ``file:line``, what is wrong and, where it can guess, what they meant.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from kiosk.domain.errors import FormError, Problem
+from kiosk.domain.model import (
+    LANGUAGES,
+    AllOf,
+    AnyOf,
+    Band,
+    Choice,
+    Compare,
+    Comparison,
+    Condition,
+    ConsentDocument,
+    FlagRule,
+    Form,
+    Item,
+    ItemType,
+    LocalizedText,
+    Not,
+    Packet,
+    Page,
+    ScoreMethod,
+    ScoreRule,
+    Section,
+    Severity,
+)
+
+PACKET_FILE = "packet.yaml"
+IDENTITY_ROLES = ("name", "birth_date")
+NUMERIC_TYPES = (ItemType.SCALE, ItemType.SINGLE_CHOICE)
+
+T = TypeVar("T")
+
+
+# --- YAML with line numbers -------------------------------------------------------------------
+
+
+class _LineMap(dict[str, Any]):
+    """A YAML mapping that remembers the line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineList(list[Any]):
+    """A YAML sequence that remembers the line of itself and of each element."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    duplicate_keys: list[tuple[str, int]]
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineMap:
+    result = _LineMap()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        key = str(key)
+        if key in result:
+            loader.duplicate_keys.append((key, key_node.start_mark.line + 1))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LineList:
+    result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def suggest(word: str, options: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest option, or an empty string."""
+    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+# --- the checker ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Reader:
+    """Reads one file's parsed YAML into model objects, recording problems as it goes."""
+
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.file, line, message))
+
+    def keys(
+        self, data: _LineMap, where: str, required: Iterable[str], optional: Iterable[str] = ()
+    ) -> bool:
+        """Check a mapping's keys; report unknown and missing ones. True when all required exist."""
+        required = tuple(required)
+        allowed = set(required) | set(optional)
+        for key in data:
+            if key not in allowed:
+                self.problem(
+                    data.key_lines[key], f"unknown key '{key}' in {where}{suggest(key, allowed)}"
+                )
+        missing = [key for key in required if key not in data]
+        for key in missing:
+            self.problem(data.line, f"{where} is missing '{key}'")
+        return not missing
+
+    def line_of(self, data: _LineMap, key: str) -> int:
+        return data.key_lines.get(key, data.line)
+
+    def mapping(self, value: Any, line: int, where: str) -> _LineMap | None:
+        if isinstance(value, _LineMap):
+            return value
+        self.problem(line, f"{where} should be a mapping of 'key: value' lines")
+        return None
+
+    def sequence(self, value: Any, line: int, where: str) -> _LineList | None:
+        if isinstance(value, _LineList):
+            return value
+        self.problem(line, f"{where} should be a list (lines starting with '- ')")
+        return None
+
+    def identifier(self, data: _LineMap, key: str, where: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not value.isidentifier() or value.lower() != value:
+            self.problem(
+                self.line_of(data, key),
+                f"{where} '{key}' must be a snake_case name like 'pain_now', not {value!r}",
+            )
+            return str(value)
+        return value
+
+    def integer(self, data: _LineMap, key: str, where: str, default: int | None = None) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(self.line_of(data, key), f"{where} '{key}' must be a whole number")
+            return 0
+        return value
+
+    def number(self, data: _LineMap, key: str, where: str) -> float:
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problem(self.line_of(data, key), f"{where} '{key}' must be a number")
+            return 0.0
+        return float(value)
+
+    def boolean(self, data: _LineMap, key: str, where: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(self.line_of(data, key), f"{where} '{key}' must be true or false")
+            return default
+        return value
+
+    def string(self, data: _LineMap, key: str, where: str) -> str | None:
+        if key not in data:
+            return None
+        value = data[key]
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            self.problem(self.line_of(data, key), f"{where} '{key}' must be text")
+            return None
+        return str(value)
+
+    def text(self, data: _LineMap, key: str, where: str) -> LocalizedText:
+        """Read ``{en: …, es: …}``; every supported language is required."""
+        line = self.line_of(data, key)
+        value = data.get(key)
+        if isinstance(value, str):
+            self.problem(
+                line, f"{where} '{key}' needs every language: write it as {{en: …, es: …}}"
+            )
+            return LocalizedText({lang: value for lang in LANGUAGES})
+        texts = self.mapping(value, line, f"{where} '{key}'")
+        if texts is None:
+            return LocalizedText({lang: "" for lang in LANGUAGES})
+        for lang in texts:
+            if lang not in LANGUAGES:
+                self.problem(
+                    texts.key_lines[lang],
+                    f"unknown language '{lang}' in {where} '{key}'{suggest(lang, LANGUAGES)}",
+                )
+        values: dict[str, str] = {}
+        for lang in LANGUAGES:
+            text = texts.get(lang)
+            if not isinstance(text, str) or not text.strip():
+                self.problem(texts.line, f"{where} '{key}' has no '{lang}' text")
+                text = ""
+            values[lang] = text.strip()
+        return LocalizedText(values)
+
+    def optional_text(self, data: _LineMap, key: str, where: str) -> LocalizedText | None:
+        return self.text(data, key, where) if key in data else None
+
+    def each(self, data: _LineMap, key: str, where: str) -> Iterator[tuple[_LineMap, int]]:
+        """Yield every mapping element of the list ``data[key]`` with its line."""
+        seq = self.sequence(data.get(key), self.line_of(data, key), f"{where} '{key}'")
+        if seq is None:
+            return
+        for value, line in zip(seq, seq.item_lines, strict=True):
+            element = self.mapping(value, line, f"each entry of {where} '{key}'")
+            if element is not None:
+                yield element, line
+
+    def enum(self, data: _LineMap, key: str, kind: type[T], where: str, default: T) -> T:
+        value = data.get(key)
+        options = [str(m.value) for m in kind]  # type: ignore[attr-defined]
+        try:
+            return kind(value)  # type: ignore[call-arg]
+        except ValueError:
+            self.problem(
+                self.line_of(data, key),
+                f"{where} '{key}' is {value!r}; use one of {', '.join(options)}"
+                f"{suggest(str(value), options)}",
+            )
+            return default
+
+    # --- conditions ---
+
+    def condition(
+        self, value: Any, line: int, where: str, refs: list[tuple[str, bool, int]]
+    ) -> Condition | None:
+        """Parse a condition; ``refs`` collects (name, is_score, line) to check later."""
+        data = self.mapping(value, line, where)
+        if data is None:
+            return None
+        groups = [key for key in ("all", "any") if key in data]
+        if groups or "not" in data:
+            self.keys(data, where, (), ("all", "any", "not"))
+            if len(data) != 1:
+                self.problem(data.line, f"{where} must use exactly one of 'all', 'any' or 'not'")
+                return None
+            if "not" in data:
+                inner = self.condition(data["not"], self.line_of(data, "not"), where, refs)
+                return Not(inner) if inner is not None else None
+            key = groups[0]
+            seq = self.sequence(data[key], self.line_of(data, key), f"{where} '{key}'")
+            if seq is None:
+                return None
+            inner_conditions = [
+                self.condition(v, ln, where, refs)
+                for v, ln in zip(seq, seq.item_lines, strict=True)
+            ]
+            parsed = tuple(c for c in inner_conditions if c is not None)
+            return AllOf(parsed) if key == "all" else AnyOf(parsed)
+        comparisons = [c.value for c in Comparison]
+        self.keys(data, where, (), ("item", "score", *comparisons))
+        subjects = [key for key in ("item", "score") if key in data]
+        used = [key for key in comparisons if key in data]
+        if len(subjects) != 1 or len(used) != 1:
+            self.problem(
+                data.line,
+                f"{where} needs one 'item:' (or 'score:') and one comparison "
+                f"({', '.join(comparisons)}), or 'all'/'any'/'not'",
+            )
+            return None
+        subject_key = subjects[0]
+        subject = str(data[subject_key])
+        refs.append((subject, subject_key == "score", self.line_of(data, subject_key)))
+        comparison = Comparison(used[0])
+        raw = data[used[0]]
+        operand: str | int | float | bool | tuple[str | int, ...]
+        if comparison is Comparison.IN:
+            seq = self.sequence(raw, self.line_of(data, "in"), f"{where} 'in'")
+            operand = tuple(seq or ())
+        elif comparison in (Comparison.GTE, Comparison.GT, Comparison.LTE, Comparison.LT):
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                self.problem(self.line_of(data, used[0]), f"{where} '{used[0]}' needs a number")
+                return None
+            operand = raw
+        elif comparison is Comparison.ANSWERED:
+            if not isinstance(raw, bool):
+                self.problem(self.line_of(data, "answered"), f"{where} 'answered' is true/false")
+                return None
+            operand = raw
+        else:
+            operand = raw
+        return Compare(subject, comparison, operand, is_score=subject_key == "score")
+
+
+# --- questionnaire ----------------------------------------------------------------------------
+
+_FORM_KEYS = ("kind", "id", "version", "title", "pages")
+_FORM_OPTIONAL = ("loinc", "copyright", "choice_sets", "scores", "flags")
+_ITEM_OPTIONAL = (
+    "required",
+    "help",
+    "choices",
+    "min",
+    "max",
+    "min_label",
+    "max_label",
+    "max_length",
+    "past_only",
+    "loinc",
+    "show_if",
+    "identity",
+)
+
+
+def _read_choices(r: _Reader, value: Any, line: int, where: str) -> tuple[Choice, ...]:
+    seq = r.sequence(value, line, where)
+    if seq is None:
+        return ()
+    choices: list[Choice] = []
+    for raw, ln in zip(seq, seq.item_lines, strict=True):
+        data = r.mapping(raw, ln, f"each choice of {where}")
+        if data is None or not r.keys(data, "choice", ("value", "label"), ("code",)):
+            continue
+        choice_value = data["value"]
+        if isinstance(choice_value, bool) or not isinstance(choice_value, str | int):
+            r.problem(
+                r.line_of(data, "value"),
+                f"choice value {choice_value!r} must be a number or quoted text "
+                "(YAML reads yes/no/on/off as true/false)",
+            )
+            continue
+        if any(c.value == choice_value for c in choices):
+            r.problem(r.line_of(data, "value"), f"choice value {choice_value!r} is used twice")
+        choices.append(
+            Choice(choice_value, r.text(data, "label", "choice"), r.string(data, "code", "choice"))
+        )
+    return tuple(choices)
+
+
+def _read_item(
+    r: _Reader,
+    data: _LineMap,
+    choice_sets: Mapping[str, tuple[Choice, ...]],
+    refs: list[tuple[str, bool, int]],
+) -> Item | None:
+    if not r.keys(data, "item", ("id", "type", "text"), _ITEM_OPTIONAL):
+        return None
+    item_id = r.identifier(data, "id", "item")
+    where = f"item '{item_id}'"
+    item_type = r.enum(data, "type", ItemType, where, ItemType.TEXT)
+    choices: tuple[Choice, ...] = ()
+    is_choice = item_type in (ItemType.SINGLE_CHOICE, ItemType.MULTI_CHOICE)
+    if "choices" in data:
+        raw = data["choices"]
+        if not is_choice:
+            r.problem(r.line_of(data, "choices"), f"{where} is {item_type}: it takes no choices")
+        elif isinstance(raw, str):
+            if raw not in choice_sets:
+                r.problem(
+                    r.line_of(data, "choices"),
+                    f"{where} uses choice set '{raw}', which is not defined in 'choice_sets'"
+                    f"{suggest(raw, choice_sets)}",
+                )
+            choices = choice_sets.get(raw, ())
+        else:
+            choices = _read_choices(r, raw, r.line_of(data, "choices"), f"{where} 'choices'")
+    elif is_choice:
+        r.problem(data.line, f"{where} is {item_type}: it needs 'choices'")
+    scale_keys = ("min", "max", "min_label", "max_label")
+    if item_type is not ItemType.SCALE:
+        for key in scale_keys:
+            if key in data:
+                r.problem(r.line_of(data, key), f"'{key}' is only for scale items, not {where}")
+    minimum = r.integer(data, "min", where, 0)
+    maximum = r.integer(data, "max", where, 10)
+    if minimum >= maximum:
+        r.problem(r.line_of(data, "max"), f"{where} 'max' must be more than 'min'")
+    identity = r.string(data, "identity", where)
+    if identity is not None and identity not in IDENTITY_ROLES:
+        r.problem(
+            r.line_of(data, "identity"),
+            f"{where} identity must be one of {', '.join(IDENTITY_ROLES)}"
+            f"{suggest(identity, IDENTITY_ROLES)}",
+        )
+    show_if = None
+    if "show_if" in data:
+        show_if = r.condition(data["show_if"], r.line_of(data, "show_if"), f"{where} show_if", refs)
+    return Item(
+        id=item_id,
+        type=item_type,
+        text=r.text(data, "text", where),
+        required=r.boolean(data, "required", where, True),
+        help=r.optional_text(data, "help", where),
+        choices=choices,
+        minimum=minimum,
+        maximum=maximum,
+        min_label=r.optional_text(data, "min_label", where),
+        max_label=r.optional_text(data, "max_label", where),
+        max_length=r.integer(data, "max_length", where, 200),
+        past_only=r.boolean(data, "past_only", where, False),
+        loinc=r.string(data, "loinc", where),
+        show_if=show_if,
+        identity=identity,
+    )
+
+
+def _item_range(item: Item) -> tuple[float, float] | None:
+    """The lowest and highest score an item can contribute, or None when it is not numeric."""
+    if item.type is ItemType.SCALE:
+        return float(item.minimum), float(item.maximum)
+    if item.type is ItemType.SINGLE_CHOICE and item.choices:
+        values = [c.value for c in item.choices if isinstance(c.value, int)]
+        if len(values) == len(item.choices):
+            return float(min(values)), float(max(values))
+    return None
+
+
+def _read_score(r: _Reader, data: _LineMap, items: Mapping[str, Item]) -> ScoreRule | None:
+    if not r.keys(data, "score", ("id", "method", "items", "label"), ("bands", "loinc")):
+        return None
+    score_id = r.identifier(data, "id", "score")
+    where = f"score '{score_id}'"
+    method = r.enum(data, "method", ScoreMethod, where, ScoreMethod.SUM)
+    seq = r.sequence(data["items"], r.line_of(data, "items"), f"{where} 'items'") or _LineList()
+    ranges: list[tuple[float, float]] = []
+    for item_id, line in zip(seq, seq.item_lines, strict=True):
+        if item_id not in items:
+            r.problem(
+                line,
+                f"{where} adds up '{item_id}', which is not an item{suggest(str(item_id), items)}",
+            )
+            continue
+        item_range = _item_range(items[item_id])
+        if item_range is None:
+            r.problem(line, f"{where} uses '{item_id}', which has no numeric answers to add up")
+        else:
+            ranges.append(item_range)
+    bands: list[Band] = []
+    for band_data, _line in r.each(data, "bands", where) if "bands" in data else ():
+        if not r.keys(band_data, "band", ("id", "min", "max", "label")):
+            continue
+        band = Band(
+            id=r.identifier(band_data, "id", "band"),
+            minimum=r.number(band_data, "min", "band"),
+            maximum=r.number(band_data, "max", "band"),
+            label=r.text(band_data, "label", "band"),
+        )
+        if band.minimum > band.maximum:
+            r.problem(band_data.line, f"band '{band.id}' has min above max")
+        for other in bands:
+            if band.minimum <= other.maximum and other.minimum <= band.maximum:
+                r.problem(band_data.line, f"band '{band.id}' overlaps band '{other.id}'")
+        bands.append(band)
+    if bands and method is ScoreMethod.SUM and len(ranges) == len(seq):
+        low, high = int(sum(lo for lo, _ in ranges)), int(sum(hi for _, hi in ranges))
+        gaps = [
+            v for v in range(low, high + 1) if not any(b.minimum <= v <= b.maximum for b in bands)
+        ]
+        if gaps:
+            r.problem(
+                r.line_of(data, "bands"),
+                f"{where} can be {low}–{high} but no band covers {', '.join(map(str, gaps[:5]))}",
+            )
+    return ScoreRule(
+        id=score_id,
+        method=method,
+        items=tuple(str(i) for i in seq),
+        label=r.text(data, "label", where),
+        bands=tuple(bands),
+        loinc=r.string(data, "loinc", where),
+    )
+
+
+def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
+    if not r.keys(data, "questionnaire", _FORM_KEYS, _FORM_OPTIONAL):
+        return None
+    form_id = r.identifier(data, "id", "form")
+    choice_sets: dict[str, tuple[Choice, ...]] = {}
+    if "choice_sets" in data:
+        sets = r.mapping(data["choice_sets"], r.line_of(data, "choice_sets"), "'choice_sets'")
+        for name, raw in (sets or _LineMap()).items():
+            line = sets.key_lines[name] if sets is not None else data.line
+            choice_sets[name] = _read_choices(r, raw, line, f"choice set '{name}'")
+    pages: list[Page] = []
+    seen: dict[str, Item] = {}
+    page_ids: set[str] = set()
+    for page_data, _line in r.each(data, "pages", "form"):
+        if not r.keys(page_data, "page", ("id", "items"), ("title", "intro", "show_if")):
+            continue
+        page_id = r.identifier(page_data, "id", "page")
+        if page_id in page_ids:
+            r.problem(page_data.line, f"page id '{page_id}' is used twice")
+        page_ids.add(page_id)
+        where = f"page '{page_id}'"
+        earlier = dict(seen)  # conditions may only look at answers from earlier pages
+        refs: list[tuple[str, bool, int]] = []
+        show_if = None
+        if "show_if" in page_data:
+            show_if = r.condition(
+                page_data["show_if"], r.line_of(page_data, "show_if"), f"{where} show_if", refs
+            )
+        items: list[Item] = []
+        for item_data, _ in r.each(page_data, "items", where):
+            item = _read_item(r, item_data, choice_sets, refs)
+            if item is None:
+                continue
+            if item.id in seen:
+                r.problem(item_data.line, f"item id '{item.id}' is used twice")
+            seen[item.id] = item
+            items.append(item)
+        for name, is_score, line in refs:
+            if is_score:
+                r.problem(line, "show_if can only look at answers, not scores")
+            elif name not in earlier:
+                hint = (
+                    " (it is on this page; conditions look at earlier pages)"
+                    if name in seen
+                    else suggest(name, earlier)
+                )
+                r.problem(
+                    line, f"show_if refers to '{name}', which is not on an earlier page{hint}"
+                )
+        if not items:
+            r.problem(page_data.line, f"{where} has no items")
+        pages.append(
+            Page(
+                id=page_id,
+                items=tuple(items),
+                title=r.optional_text(page_data, "title", where),
+                intro=r.optional_text(page_data, "intro", where),
+                show_if=show_if,
+            )
+        )
+    scores = [
+        score
+        for score_data, _ in (r.each(data, "scores", "form") if "scores" in data else ())
+        if (score := _read_score(r, score_data, seen)) is not None
+    ]
+    score_ids = {s.id for s in scores}
+    if len(score_ids) != len(scores):
+        r.problem(r.line_of(data, "scores"), "two scores share an id")
+    flags: list[FlagRule] = []
+    for flag_data, _ in r.each(data, "flags", "form") if "flags" in data else ():
+        if not r.keys(flag_data, "flag", ("id", "severity", "when", "message")):
+            continue
+        flag_id = r.identifier(flag_data, "id", "flag")
+        where = f"flag '{flag_id}'"
+        refs = []
+        when = r.condition(flag_data["when"], r.line_of(flag_data, "when"), f"{where} 'when'", refs)
+        for name, is_score, line in refs:
+            known = score_ids if is_score else seen
+            if name not in known:
+                kind = "score" if is_score else "item"
+                r.problem(
+                    line,
+                    f"{where} looks at {kind} '{name}', which does not exist{suggest(name, known)}",
+                )
+        if when is not None:
+            flags.append(
+                FlagRule(
+                    id=flag_id,
+                    severity=r.enum(flag_data, "severity", Severity, where, Severity.REVIEW),
+                    when=when,
+                    message=r.text(flag_data, "message", where),
+                )
+            )
+    return Form(
+        id=form_id,
+        version=r.integer(data, "version", "form"),
+        title=r.text(data, "title", "form"),
+        pages=tuple(pages),
+        scores=tuple(scores),
+        flags=tuple(flags),
+        loinc=r.string(data, "loinc", "form"),
+        copyright=r.string(data, "copyright", "form"),
+        source=r.file,
+    )
+
+
+# --- consent and packet -----------------------------------------------------------------------
+
+
+def _read_consent(r: _Reader, data: _LineMap) -> ConsentDocument | None:
+    required = ("kind", "id", "version", "title", "sections", "statement", "meaning")
+    if not r.keys(data, "consent", required):
+        return None
+    sections: list[Section] = []
+    for section_data, _ in r.each(data, "sections", "consent"):
+        if not r.keys(section_data, "section", ("id", "title", "body")):
+            continue
+        section_id = r.identifier(section_data, "id", "section")
+        if any(s.id == section_id for s in sections):
+            r.problem(section_data.line, f"section id '{section_id}' is used twice")
+        where = f"section '{section_id}'"
+        sections.append(
+            Section(
+                section_id,
+                r.text(section_data, "title", where),
+                r.text(section_data, "body", where),
+            )
+        )
+    if not sections:
+        r.problem(r.line_of(data, "sections"), "a consent needs at least one section")
+    return ConsentDocument(
+        id=r.identifier(data, "id", "consent"),
+        version=r.integer(data, "version", "consent"),
+        title=r.text(data, "title", "consent"),
+        sections=tuple(sections),
+        statement=r.text(data, "statement", "consent"),
+        meaning=r.text(data, "meaning", "consent"),
+        source=r.file,
+    )
+
+
+Document = Form | ConsentDocument
+_READERS: dict[str, Callable[[_Reader, _LineMap], Document | None]] = {
+    "questionnaire": _read_questionnaire,
+    "consent": _read_consent,
+}
+
+
+def _parse(path: Path, r: _Reader) -> _LineMap | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        r.problem(1, f"cannot read the file ({exc.__class__.__name__})")
+        return None
+    loader = _LineLoader(text)
+    loader.duplicate_keys = []
+    try:
+        raw = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        r.problem(mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem}")
+        return None
+    finally:
+        loader.dispose()
+    for key, line in loader.duplicate_keys:
+        r.problem(line, f"key '{key}' appears twice in the same place")
+    return r.mapping(raw, 1, "the file")
+
+
+def _read_file(
+    path: Path, problems: list[Problem]
+) -> tuple[str | None, Document | _LineMap | None]:
+    r = _Reader(str(path))
+    data = _parse(path, r)
+    result: tuple[str | None, Document | _LineMap | None] = (None, None)
+    if data is not None:
+        kind = data.get("kind")
+        if kind == "packet":
+            result = ("packet", data)
+        elif kind in _READERS:
+            result = (kind, _READERS[kind](r, data))
+        else:
+            kinds = [*_READERS, "packet"]
+            r.problem(
+                r.line_of(data, "kind"),
+                f"'kind' is {kind!r}; use one of {', '.join(kinds)}{suggest(str(kind), kinds)}",
+            )
+    problems.extend(r.problems)
+    return result
+
+
+def load_document(path: Path) -> Document:
+    """Load one questionnaire or consent file. Raises FormError listing every problem."""
+    problems: list[Problem] = []
+    _kind, document = _read_file(path, problems)
+    if problems:
+        raise FormError(problems)
+    if not isinstance(document, Form | ConsentDocument):
+        raise FormError([Problem(str(path), 1, "this file is a packet, not a form")])
+    return document
+
+
+def _form_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+
+
+def load_packet(directory: Path) -> Packet:
+    """Load ``packet.yaml`` and every form it names from ``directory``.
+
+    Raises:
+        FormError: with every problem in every file, each with its location.
+    """
+    problems: list[Problem] = []
+    documents: dict[str, tuple[Document, Path]] = {}
+    packet_data: _LineMap | None = None
+    packet_path = directory / PACKET_FILE
+    for path in _form_files(directory):
+        kind, value = _read_file(path, problems)
+        if kind == "packet" and isinstance(value, _LineMap):
+            if path.name != PACKET_FILE:
+                problems.append(Problem(str(path), 1, f"a packet must be named {PACKET_FILE}"))
+            packet_data = value
+        elif isinstance(value, Form | ConsentDocument):
+            if value.id in documents:
+                problems.append(
+                    Problem(
+                        str(path),
+                        1,
+                        f"form id '{value.id}' is also used by {documents[value.id][1]}",
+                    )
+                )
+            documents[value.id] = (value, path)
+    if packet_data is None:
+        problems.append(Problem(str(packet_path), 1, f"{PACKET_FILE} is missing or unreadable"))
+        raise FormError(problems)
+    r = _Reader(str(packet_path))
+    packet = None
+    if r.keys(packet_data, "packet", ("kind", "id", "version", "forms", "consent")):
+        forms: list[Form] = []
+        seq = r.sequence(packet_data["forms"], r.line_of(packet_data, "forms"), "packet 'forms'")
+        questionnaires = {k: v for k, (v, _) in documents.items() if isinstance(v, Form)}
+        consents = {k: v for k, (v, _) in documents.items() if isinstance(v, ConsentDocument)}
+        for form_id, line in zip(seq or (), (seq.item_lines if seq else ()), strict=True):
+            if form_id in questionnaires:
+                forms.append(questionnaires[form_id])
+            else:
+                r.problem(
+                    line,
+                    f"packet lists form '{form_id}', which is not in {directory}"
+                    f"{suggest(str(form_id), questionnaires)}",
+                )
+        consent_id = str(packet_data["consent"])
+        consent = consents.get(consent_id)
+        if consent is None:
+            r.problem(
+                r.line_of(packet_data, "consent"),
+                f"packet consent '{consent_id}' is not a consent in {directory}"
+                f"{suggest(consent_id, consents)}",
+            )
+        _check_packet_items(r, packet_data, forms)
+        if consent is not None:
+            packet = Packet(
+                id=r.identifier(packet_data, "id", "packet"),
+                version=r.integer(packet_data, "version", "packet"),
+                forms=tuple(forms),
+                consent=consent,
+            )
+    problems.extend(r.problems)
+    if problems or packet is None:
+        raise FormError(problems)
+    return packet
+
+
+def _check_packet_items(r: _Reader, data: _LineMap, forms: list[Form]) -> None:
+    """Item ids are stored per visit, so they must be unique across the whole packet."""
+    owner: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    for form in forms:
+        for item in form.items:
+            if item.id in owner and owner[item.id] != form.id:
+                r.problem(
+                    r.line_of(data, "forms"),
+                    f"item id '{item.id}' is used by both '{owner[item.id]}' and '{form.id}'",
+                )
+            owner[item.id] = form.id
+            if item.identity:
+                if item.identity in roles:
+                    r.problem(
+                        r.line_of(data, "forms"), f"two items ask for the patient's {item.identity}"
+                    )
+                roles[item.identity] = item.id
+    for role in IDENTITY_ROLES:
+        if role not in roles:
+            r.problem(r.line_of(data, "forms"), f"no item in the packet has 'identity: {role}'")
+
+
+def check_paths(paths: Iterable[Path]) -> list[Problem]:
+    """Check form files and folders; a folder with a packet is checked as a whole packet."""
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            if (path / PACKET_FILE).exists():
+                try:
+                    load_packet(path)
+                except FormError as exc:
+                    problems.extend(exc.problems)
+            else:
+                for file in _form_files(path):
+                    _read_file(file, problems)
+        elif path.exists():
+            _read_file(path, problems)
+        else:
+            problems.append(Problem(str(path), 0, "no such file or folder"))
+    return problems

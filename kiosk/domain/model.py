@@ -1,0 +1,278 @@
+"""Frozen types describing forms, consent documents and the packet.
+
+Everything here is plain data built by :mod:`kiosk.domain.loader` from the YAML files in
+``forms/``. Nothing in this module knows about Qt, databases or PDFs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeAlias
+
+LANGUAGES: tuple[str, ...] = ("en", "es")
+"""Languages every patient-facing text must be written in."""
+
+AnswerValue: TypeAlias = str | int | bool | tuple[str, ...]
+"""A normalised answer: text/date/phone/choice -> str or int, yes/no -> bool, multi -> tuple."""
+
+
+@dataclass(frozen=True)
+class LocalizedText:
+    """A text in every supported language."""
+
+    values: Mapping[str, str]
+
+    def get(self, language: str) -> str:
+        """Return the text in ``language``, falling back to English."""
+        return self.values.get(language) or self.values["en"]
+
+
+class ItemType(enum.StrEnum):
+    """The kinds of question a form can ask; the UI has one widget per kind."""
+
+    TEXT = "text"
+    DATE = "date"
+    PHONE = "phone"
+    SINGLE_CHOICE = "single_choice"
+    MULTI_CHOICE = "multi_choice"
+    YES_NO = "yes_no"
+    SCALE = "scale"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer option. ``value`` is what is stored and scored."""
+
+    value: str | int
+    label: LocalizedText
+    code: str | None = None  # LOINC answer code (LA…)
+
+
+# --- conditions -------------------------------------------------------------------------------
+
+
+class Comparison(enum.StrEnum):
+    """How a condition compares an answer with its operand."""
+
+    EQUALS = "equals"
+    NOT_EQUALS = "not_equals"
+    IN = "in"
+    CONTAINS = "contains"  # multi-choice answer includes the operand
+    GTE = "gte"
+    GT = "gt"
+    LTE = "lte"
+    LT = "lt"
+    ANSWERED = "answered"
+
+
+@dataclass(frozen=True)
+class Compare:
+    """Compare one answer (``item``) or computed score (``score``) with an operand."""
+
+    subject: str
+    comparison: Comparison
+    operand: str | int | float | bool | tuple[str | int, ...]
+    is_score: bool = False
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """True when every inner condition is true."""
+
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """True when at least one inner condition is true."""
+
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    """True when the inner condition is false."""
+
+    condition: Condition
+
+
+Condition: TypeAlias = Compare | AllOf | AnyOf | Not
+
+
+# --- questionnaires ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question."""
+
+    id: str
+    type: ItemType
+    text: LocalizedText
+    required: bool = True
+    help: LocalizedText | None = None
+    choices: tuple[Choice, ...] = ()
+    minimum: int = 0  # scale only
+    maximum: int = 10  # scale only
+    min_label: LocalizedText | None = None  # scale only
+    max_label: LocalizedText | None = None  # scale only
+    max_length: int = 200  # text only
+    past_only: bool = False  # date only: no dates after today
+    loinc: str | None = None
+    show_if: Condition | None = None
+    identity: str | None = None  # "name" or "birth_date": the patient's identity fields
+
+    def choice(self, value: object) -> Choice | None:
+        """Return the choice whose stored value is ``value``."""
+        return next((c for c in self.choices if c.value == value), None)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One screen of questions (usually a single question: one thing per screen)."""
+
+    id: str
+    items: tuple[Item, ...]
+    title: LocalizedText | None = None
+    intro: LocalizedText | None = None
+    show_if: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Band:
+    """A named range of a score, inclusive at both ends."""
+
+    id: str
+    minimum: float
+    maximum: float
+    label: LocalizedText
+
+
+class ScoreMethod(enum.StrEnum):
+    """How a score combines its items."""
+
+    SUM = "sum"
+    MEAN = "mean"
+
+
+@dataclass(frozen=True)
+class ScoreRule:
+    """A score declared in form data, e.g. ``phq9_total``."""
+
+    id: str
+    method: ScoreMethod
+    items: tuple[str, ...]
+    label: LocalizedText
+    bands: tuple[Band, ...] = ()
+    loinc: str | None = None
+
+    def band_for(self, value: float) -> Band | None:
+        """Return the band that contains ``value``."""
+        return next((b for b in self.bands if b.minimum <= value <= b.maximum), None)
+
+
+class Severity(enum.StrEnum):
+    """How urgently a clinician should look at a flag."""
+
+    INFO = "info"
+    REVIEW = "review"
+    URGENT = "urgent"
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """A red flag for clinician review, raised when its condition holds."""
+
+    id: str
+    severity: Severity
+    when: Condition
+    message: LocalizedText
+
+
+@dataclass(frozen=True)
+class Form:
+    """A questionnaire (intake, PHQ-9…)."""
+
+    id: str
+    version: int
+    title: LocalizedText
+    pages: tuple[Page, ...]
+    scores: tuple[ScoreRule, ...] = ()
+    flags: tuple[FlagRule, ...] = ()
+    loinc: str | None = None
+    copyright: str | None = None
+    source: str = ""
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """Every item of every page, in order."""
+        return tuple(item for page in self.pages for item in page.items)
+
+    def item(self, item_id: str) -> Item:
+        """Return the item called ``item_id`` (KeyError if there is none)."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One screen of consent education."""
+
+    id: str
+    title: LocalizedText
+    body: LocalizedText
+
+
+@dataclass(frozen=True)
+class ConsentDocument:
+    """The consent the patient reads and signs; its version is stored with the signature."""
+
+    id: str
+    version: int
+    title: LocalizedText
+    sections: tuple[Section, ...]
+    statement: LocalizedText  # what the patient agrees to by signing
+    meaning: LocalizedText  # short meaning of the signature, printed beside it
+    source: str = ""
+
+    def full_text(self, language: str) -> str:
+        """The exact text shown to the patient, used for the SHA-256 stored with the consent."""
+        parts = [f"{self.title.get(language)} (version {self.version})"]
+        for section in self.sections:
+            parts.append(section.title.get(language))
+            parts.append(section.body.get(language))
+        parts.append(self.statement.get(language))
+        parts.append(self.meaning.get(language))
+        return "\n\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Packet:
+    """What a visit contains: which forms in which order, then which consent."""
+
+    id: str
+    version: int
+    forms: tuple[Form, ...]
+    consent: ConsentDocument
+
+    def form(self, form_id: str) -> Form:
+        """Return the packet's form called ``form_id``."""
+        for form in self.forms:
+            if form.id == form_id:
+                return form
+        raise KeyError(form_id)
+
+    def identity_item(self, role: str) -> Item | None:
+        """The item that asks for the patient's ``name`` or ``birth_date``."""
+        for form in self.forms:
+            for item in form.items:
+                if item.identity == role:
+                    return item
+        return None

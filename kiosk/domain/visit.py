@@ -1,0 +1,310 @@
+"""The patient's visit as a pure state machine.
+
+Steps: every visible question page of the packet's forms, then review, then each consent section,
+then signing, then done. Which pages are visible follows from the answers (skip logic), so the
+list of steps is always derived, never stored. No clock inside: callers pass ``today``/``now``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from kiosk.domain.answers import AnswerProblem, validate
+from kiosk.domain.conditions import evaluate
+from kiosk.domain.model import AnswerValue, Form, Item, Packet, Page
+from kiosk.domain.scoring import ScoreReport, score_forms
+from kiosk.domain.signature import DrawnSignature
+
+
+class StepKind(enum.StrEnum):
+    """What kind of screen a step is."""
+
+    PAGE = "page"
+    REVIEW = "review"
+    SECTION = "section"
+    SIGN = "sign"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One screen of the visit. ``key`` is a page id or section id where there is one."""
+
+    kind: StepKind
+    key: str = ""
+    form_id: str = ""
+
+
+class VisitError(RuntimeError):
+    """A caller asked the visit for something its state does not allow."""
+
+
+@dataclass(frozen=True)
+class PageSaved:
+    """What a successful page submission changed, for storage to persist."""
+
+    form: Form
+    answers: Mapping[str, AnswerValue]
+    removed: tuple[str, ...]  # answers dropped because skip logic now hides their items
+
+
+@dataclass(frozen=True)
+class Signing:
+    """The record of a signature, as the visit accepted it."""
+
+    signer_name: str
+    signed_at: dt.datetime  # timezone-aware, in the kiosk's local offset
+    signature: DrawnSignature
+    text_sha256: str
+    statement: str
+    meaning: str
+
+
+def page_visible(page: Page, answers: Mapping[str, AnswerValue]) -> bool:
+    """A page shows when it has no condition or its condition holds."""
+    return page.show_if is None or evaluate(page.show_if, answers)
+
+
+def item_visible(item: Item, answers: Mapping[str, AnswerValue]) -> bool:
+    """An item shows when it has no condition or its condition holds."""
+    return item.show_if is None or evaluate(item.show_if, answers)
+
+
+def visible_items(forms: Iterable[Form], answers: Mapping[str, AnswerValue]) -> list[Item]:
+    """Every item a patient with these answers is asked, in order."""
+    return [
+        item
+        for form in forms
+        for page in form.pages
+        if page_visible(page, answers)
+        for item in page.items
+        if item_visible(item, answers)
+    ]
+
+
+@dataclass
+class Visit:
+    """One patient's way through a packet."""
+
+    packet: Packet
+    language: str
+    answers: dict[str, AnswerValue] = field(default_factory=dict)
+    signing: Signing | None = None
+    _current: Step | None = None
+    _review_confirmed: bool = False
+    _editing_from_review: bool = False
+
+    # --- steps ---
+
+    @property
+    def steps(self) -> list[Step]:
+        """Every step this patient will see, given the answers so far."""
+        steps = [
+            Step(StepKind.PAGE, page.id, form.id)
+            for form in self.packet.forms
+            for page in form.pages
+            if page_visible(page, self.answers)
+        ]
+        steps.append(Step(StepKind.REVIEW))
+        steps.extend(Step(StepKind.SECTION, s.id) for s in self.packet.consent.sections)
+        steps.append(Step(StepKind.SIGN))
+        steps.append(Step(StepKind.DONE))
+        return steps
+
+    @property
+    def current(self) -> Step:
+        """The step on screen now."""
+        return self._current or self.steps[0]
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """``(X, Y)`` for "step X of Y"; the final thank-you screen is not counted."""
+        steps = self.steps[:-1]
+        index = steps.index(self.current) if self.current in steps else len(steps) - 1
+        return index + 1, len(steps)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signing is not None
+
+    def form(self, form_id: str) -> Form:
+        return self.packet.form(form_id)
+
+    def page(self, step: Step | None = None) -> Page:
+        """The question page of ``step`` (default: the current step)."""
+        step = step or self.current
+        if step.kind is not StepKind.PAGE:
+            raise VisitError("this step is not a question page")
+        return next(p for p in self.form(step.form_id).pages if p.id == step.key)
+
+    def items_on(self, page: Page) -> list[Item]:
+        """The items of ``page`` that this patient is asked."""
+        return [item for item in page.items if item_visible(item, self.answers)]
+
+    # --- identity ---
+
+    def identity(self, role: str) -> str:
+        """The patient's name or birth date as answered, or an empty string."""
+        item = self.packet.identity_item(role)
+        value = self.answers.get(item.id) if item else None
+        return value if isinstance(value, str) else ""
+
+    # --- moving ---
+
+    def _move_to(self, step: Step) -> None:
+        self._current = step
+
+    def submit_page(
+        self, raw: Mapping[str, object], today: dt.date
+    ) -> PageSaved | dict[str, AnswerProblem]:
+        """Validate the current page's answers. On success store them and move on.
+
+        Returns:
+            ``PageSaved`` (what storage must persist) or a mapping item id → problem; on problems
+            nothing is stored and the visit stays on this page.
+        """
+        self._require_unsigned()
+        step = self.current
+        page = self.page(step)
+        accepted: dict[str, AnswerValue] = {}
+        problems: dict[str, AnswerProblem] = {}
+        for item in self.items_on(page):
+            checked = validate(item, raw.get(item.id), today)
+            if checked.problem is not None:
+                problems[item.id] = checked.problem
+            elif checked.value is not None:
+                accepted[item.id] = checked.value
+        if problems:
+            return problems
+        cleared = [item.id for item in page.items if item.id not in accepted]
+        for item_id in cleared:
+            self.answers.pop(item_id, None)
+        self.answers.update(accepted)
+        removed = self._prune_hidden()
+        self._advance_after_page(step)
+        form = self.form(step.form_id)
+        return PageSaved(form, dict(accepted), tuple(sorted({*removed, *cleared})))
+
+    def _prune_hidden(self) -> list[str]:
+        """Drop answers whose items skip logic now hides, so they are neither stored nor scored."""
+        removed: list[str] = []
+        while True:  # hiding one item can hide another that depends on it
+            shown = {item.id for item in visible_items(self.packet.forms, self.answers)}
+            stale = [item_id for item_id in self.answers if item_id not in shown]
+            if not stale:
+                return removed
+            for item_id in stale:
+                del self.answers[item_id]
+            removed.extend(stale)
+
+    def _advance_after_page(self, step: Step) -> None:
+        steps = self.steps
+        following = steps[steps.index(step) + 1 :]
+        if self._editing_from_review:
+            unanswered = [s for s in following if s.kind is StepKind.PAGE and self._incomplete(s)]
+            self._move_to(unanswered[0] if unanswered else Step(StepKind.REVIEW))
+            if not unanswered:
+                self._editing_from_review = False
+            return
+        self._move_to(following[0])
+
+    def _incomplete(self, step: Step) -> bool:
+        return any(
+            item.required and item.id not in self.answers for item in self.items_on(self.page(step))
+        )
+
+    def next(self) -> None:
+        """Move on from a review or consent-section screen."""
+        self._require_unsigned()
+        step = self.current
+        if step.kind is StepKind.REVIEW:
+            missing = self.missing_required()
+            if missing:
+                raise VisitError(f"{len(missing)} required answers are missing")
+            self._review_confirmed = True
+        elif step.kind is not StepKind.SECTION:
+            raise VisitError(f"use the page's own action on a {step.kind} step")
+        steps = self.steps
+        self._move_to(steps[steps.index(step) + 1])
+
+    def back(self) -> bool:
+        """Go to the previous step. Returns False on the first step or once signed."""
+        if self.is_signed:
+            return False
+        steps = self.steps
+        index = steps.index(self.current)
+        if index == 0:
+            return False
+        self._editing_from_review = False
+        self._move_to(steps[index - 1])
+        return True
+
+    def edit(self, page_id: str) -> None:
+        """From review: reopen one page; after it, the visit returns to review."""
+        self._require_unsigned()
+        if self.current.kind is not StepKind.REVIEW:
+            raise VisitError("answers are changed from the review screen")
+        step = next((s for s in self.steps if s.kind is StepKind.PAGE and s.key == page_id), None)
+        if step is None:
+            raise VisitError("no such page is shown to this patient")
+        self._editing_from_review = True
+        self._move_to(step)
+
+    @property
+    def editing_from_review(self) -> bool:
+        return self._editing_from_review
+
+    # --- completeness and signing ---
+
+    def missing_required(self) -> list[str]:
+        """Ids of required, visible items that have no answer yet."""
+        return [
+            item.id
+            for item in visible_items(self.packet.forms, self.answers)
+            if item.required and item.id not in self.answers
+        ]
+
+    def scores(self) -> list[ScoreReport]:
+        """Scores and flags of every form, from the answers so far."""
+        return score_forms(self.packet.forms, self.answers)
+
+    def consent_text_sha256(self) -> str:
+        """SHA-256 of the exact consent text shown in this visit's language."""
+        text = self.packet.consent.full_text(self.language)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def sign(self, signature: DrawnSignature, now: dt.datetime) -> Signing:
+        """Record the signature and finish. The visit cannot go back afterwards.
+
+        Raises:
+            VisitError: when not on the signing step, review was skipped, answers are missing,
+                the signature is trivial, or ``now`` has no UTC offset.
+        """
+        self._require_unsigned()
+        if self.current.kind is not StepKind.SIGN:
+            raise VisitError("the visit is not at the signing step")
+        if not self._review_confirmed or self.missing_required():
+            raise VisitError("answers must be complete and reviewed before signing")
+        if signature.is_trivial():
+            raise VisitError("the signature is empty or too small")
+        if now.utcoffset() is None:
+            raise VisitError("the signing time needs a UTC offset")
+        consent = self.packet.consent
+        self.signing = Signing(
+            signer_name=self.identity("name"),
+            signed_at=now,
+            signature=signature,
+            text_sha256=self.consent_text_sha256(),
+            statement=consent.statement.get(self.language),
+            meaning=consent.meaning.get(self.language),
+        )
+        self._move_to(Step(StepKind.DONE))
+        return self.signing
+
+    def _require_unsigned(self) -> None:
+        if self.is_signed:
+            raise VisitError("this visit is signed; a correction is a new record")

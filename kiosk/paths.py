@@ -1,0 +1,27 @@
+"""Where things are: bundled forms and resources, and the clinic's data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "ketamine-consent-kiosk"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FORMS_DIR = PROJECT_ROOT / "forms"
+RESOURCES_DIR = PROJECT_ROOT / "resources"
+FONTS_DIR = RESOURCES_DIR / "fonts"
+STRINGS_DIR = RESOURCES_DIR / "strings"
+STYLES_DIR = RESOURCES_DIR / "styles"
+
+
+def data_dir() -> Path:
+    """The clinic's data directory: ``KIOSK_DATA_DIR`` or the platform's user data dir."""
+    configured = os.environ.get("KIOSK_DATA_DIR")
+    return Path(configured) if configured else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_database_url() -> str:
+    """The embedded SQLite file inside the data directory."""
+    return f"sqlite:///{data_dir() / 'kiosk.sqlite3'}"
