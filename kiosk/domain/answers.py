@@ -46,7 +46,7 @@ _PHONE_CHARS = re.compile(r"^[\d\s()+.\-]*$")
 
 def _clean_text(raw: str) -> str:
     """Drop control characters and collapse runs of spaces."""
-    kept = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch == " ")
+    kept = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch.isspace())
     return " ".join(kept.split())
 
 
@@ -71,7 +71,7 @@ def validate(item: Item, raw: object, today: dt.date) -> Checked:
         case ItemType.PHONE:
             return _phone(raw)
         case ItemType.SINGLE_CHOICE:
-            choice = item.choice(raw)
+            choice = None if isinstance(raw, bool) else item.choice(raw)
             return Checked(choice.value) if choice else Checked(problem=AnswerProblem.NOT_A_CHOICE)
         case ItemType.MULTI_CHOICE:
             return _multi(item, raw)
@@ -110,7 +110,10 @@ def _date(item: Item, raw: object, today: dt.date) -> Checked:
     if item.past_only:
         if day > today:
             return Checked(problem=AnswerProblem.DATE_FUTURE)
-        if today.year - day.year > OLDEST_AGE_YEARS:
+        if (
+            today.year - day.year - ((today.month, today.day) < (day.month, day.day))
+            > OLDEST_AGE_YEARS
+        ):
             return Checked(problem=AnswerProblem.DATE_TOO_OLD)
     return Checked(day.isoformat())
 
@@ -125,7 +128,7 @@ def _phone(raw: object) -> Checked:
         return Checked(problem=AnswerProblem.PHONE_INVALID)
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
-    if len(digits) != 10:
+    if len(digits) != 10 or digits[0] in "01":  # NANP area codes start with 2-9
         return Checked(problem=AnswerProblem.PHONE_INVALID)
     return Checked(f"({digits[:3]}) {digits[3:6]}-{digits[6:]}")
 
@@ -135,7 +138,7 @@ def _multi(item: Item, raw: object) -> Checked:
         return Checked(problem=AnswerProblem.NOT_A_CHOICE)
     chosen: list[str] = []
     for value in raw:
-        choice = item.choice(value)
+        choice = None if isinstance(value, bool) else item.choice(value)
         if choice is None:
             return Checked(problem=AnswerProblem.NOT_A_CHOICE)
         if str(choice.value) not in chosen:

@@ -86,6 +86,17 @@ def visible_items(forms: Iterable[Form], answers: Mapping[str, AnswerValue]) -> 
     ]
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """A copy of a visit's state, to put back if saving a step fails."""
+
+    answers: Mapping[str, AnswerValue]
+    current: Step | None
+    review_confirmed: bool
+    editing_from_review: bool
+    signing: Signing | None
+
+
 @dataclass
 class Visit:
     """One patient's way through a packet."""
@@ -304,6 +315,24 @@ class Visit:
         )
         self._move_to(Step(StepKind.DONE))
         return self.signing
+
+    def checkpoint(self) -> Checkpoint:
+        """Remember the state now; ``rollback`` returns to it (e.g. when a save fails)."""
+        return Checkpoint(
+            dict(self.answers),
+            self._current,
+            self._review_confirmed,
+            self._editing_from_review,
+            self.signing,
+        )
+
+    def rollback(self, checkpoint: Checkpoint) -> None:
+        """Return to a checkpoint: nothing the failed step did remains."""
+        self.answers = dict(checkpoint.answers)
+        self._current = checkpoint.current
+        self._review_confirmed = checkpoint.review_confirmed
+        self._editing_from_review = checkpoint.editing_from_review
+        self.signing = checkpoint.signing
 
     def _require_unsigned(self) -> None:
         if self.is_signed:

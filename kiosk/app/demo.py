@@ -1,0 +1,129 @@
+"""A synthetic patient walks through the real kiosk, offscreen, by tapping its real widgets.
+
+Used by ``kiosk demo`` and for the README screenshots. The patient is invented.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from kiosk.app.flow import FinishedVisit
+from kiosk.app.kiosk_app import Kiosk
+from kiosk.domain.model import AnswerValue
+from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
+from kiosk.ui.screens.done import DoneScreen
+from kiosk.ui.screens.question import QuestionScreen
+from kiosk.ui.screens.review import ReviewScreen
+from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
+
+SYNTHETIC_ANSWERS: dict[str, AnswerValue] = {
+    "patient_name": "Rosa Demo Núñez",
+    "birth_date": "1961-03-05",
+    "phone": "(555) 010-0199",
+    "emergency_contact_name": "Luis Demo Núñez",
+    "emergency_contact_phone": "(555) 010-0142",
+    "main_condition": "crps",
+    "pain_now": 7,
+    "phq9_1": 1,
+    "phq9_2": 1,
+    "phq9_3": 2,
+    "phq9_4": 2,
+    "phq9_5": 0,
+    "phq9_6": 0,
+    "phq9_7": 1,
+    "phq9_8": 0,
+    "phq9_9": 0,
+    "phq9_difficulty": "somewhat",
+}
+
+
+def signature_strokes(width: float, height: float) -> list[list[tuple[float, float]]]:
+    """A flowing two-stroke scribble that looks like a handwritten name."""
+    first = [
+        (
+            width * (0.12 + 0.38 * t),
+            height * (0.58 - 0.22 * math.sin(t * 9.0) * (1 - t * 0.4)),
+        )
+        for t in (i / 80 for i in range(81))
+    ]
+    second = [
+        (
+            width * (0.52 + 0.34 * t),
+            height * (0.55 - 0.18 * math.sin(t * 11.0 + 1.0) - 0.05 * t),
+        )
+        for t in (i / 80 for i in range(81))
+    ]
+    return [first, second]
+
+
+def settle(ms: int = 30) -> None:
+    """Let Qt lay out and paint."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+@dataclass
+class DemoPatient:
+    """Taps through a kiosk the way a patient would; calls ``on_screen`` on each new screen."""
+
+    kiosk: Kiosk
+    language: str = "en"
+    answers: Mapping[str, AnswerValue] = field(default_factory=lambda: dict(SYNTHETIC_ANSWERS))
+    on_screen: Callable[[QWidget], None] | None = None
+    finished: FinishedVisit | None = None
+
+    def run(self, max_steps: int = 200) -> FinishedVisit:
+        """Go from Welcome to the signed consent; return what the visit left behind."""
+        self.kiosk.flow.visit_finished.connect(self._finished)
+        for _ in range(max_steps):
+            screen = self.kiosk.window.screen_widget
+            settle()
+            if self.on_screen is not None and screen is not None:
+                self.on_screen(screen)
+            if isinstance(screen, DoneScreen) and self.finished is not None:
+                return self.finished
+            self._act(screen)
+        raise RuntimeError("the demo patient did not reach the end")
+
+    def _finished(self, finished: FinishedVisit) -> None:
+        self.finished = finished
+
+    def _act(self, screen: QWidget | None) -> None:
+        if isinstance(screen, WelcomeScreen):
+            screen.start_button.click()
+        elif isinstance(screen, LanguageScreen):
+            screen.buttons[self.language].click()
+        elif isinstance(screen, QuestionScreen):
+            for item_id, widget in screen.widgets.items():
+                widget.set_value(self.answers.get(item_id))
+            screen.primary_button.click()
+        elif isinstance(screen, ReviewScreen | SectionScreen):
+            screen.primary_button.click()
+        elif isinstance(screen, SignatureScreen):
+            pad = screen.pad
+            for stroke in signature_strokes(pad.width(), pad.height()):
+                pad.add_stroke(stroke)
+            settle()
+            screen.primary_button.click()
+        else:
+            raise RuntimeError(f"the demo patient does not know {type(screen).__name__}")
+
+
+def ensure_app() -> QApplication:
+    """The running QApplication, or a new one."""
+    app = QCoreApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    return QApplication([])
+
+
+def write_screenshot(widget: QWidget, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    widget.window().grab().save(str(path))

@@ -1,0 +1,340 @@
+"""Visit ↔ screens ↔ repository/documents. One patient action, one transaction.
+
+The flow owns the patient's :class:`~kiosk.domain.visit.Visit`, builds a fresh screen for each
+step (nothing of one screen survives into the next), and commits what each action changed. If a
+save fails, the visit is rolled back to before the action and the patient keeps their answers on
+screen with a kind message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.documents.consent_pdf import ConsentPdfData, render_consent_pdf
+from kiosk.domain.model import Packet
+from kiosk.domain.scoring import ScoreReport
+from kiosk.domain.signature import DrawnSignature
+from kiosk.domain.strings import Strings
+from kiosk.domain.visit import PageSaved, StepKind, Visit, VisitError
+from kiosk.storage import repository
+from kiosk.ui.format import answer_text
+from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
+from kiosk.ui.screens.done import DoneScreen
+from kiosk.ui.screens.question import QuestionScreen
+from kiosk.ui.screens.review import ReviewEntry, ReviewScreen
+from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
+from kiosk.ui.texts import Texts
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+
+def local_now() -> dt.datetime:
+    """Now, with the kiosk's UTC offset (signatures are printed with it)."""
+    return dt.datetime.now().astimezone()
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """What the flow needs from the settings."""
+
+    clinic_name: str
+    kiosk_id: str
+    done_seconds: int
+    output_dir: Path | None  # consent PDFs are also written here as KC-XXXXXXXX.pdf
+
+
+@dataclass(frozen=True)
+class FinishedVisit:
+    """What a finished visit left behind (for the demo and for tests)."""
+
+    visit_id: str
+    document_number: str
+    pdf_sha256: str
+    pdf_path: Path | None
+
+
+class VisitFlow(QObject):
+    """Drives one kiosk: Welcome → language → pages → review → consent → signature → done."""
+
+    screen_changed = Signal(QWidget)
+    visit_finished = Signal(object)  # FinishedVisit
+
+    def __init__(
+        self,
+        packet: Packet,
+        strings: Strings,
+        sessions: sessionmaker[Session],
+        config: FlowConfig,
+        clock: Clock = local_now,
+    ) -> None:
+        super().__init__()
+        self.packet = packet
+        self.strings = strings
+        self.sessions = sessions
+        self.config = config
+        self.clock = clock
+        self.visit: Visit | None = None
+        self.visit_id: str | None = None
+        self.screen: QWidget | None = None
+
+    # --- plumbing ---
+
+    @property
+    def texts(self) -> Texts:
+        return Texts(self.strings, self.visit.language if self.visit else "en")
+
+    def _show(self, screen: QWidget) -> None:
+        self.screen = screen
+        self.screen_changed.emit(screen)
+
+    def _require_visit(self) -> tuple[Visit, str]:
+        if self.visit is None or self.visit_id is None:
+            raise VisitError("no visit in progress")
+        return self.visit, self.visit_id
+
+    # --- steps ---
+
+    def show_welcome(self) -> None:
+        """Forget the visit and show Welcome (the draft stays in the database)."""
+        self.visit = None
+        self.visit_id = None
+        welcome = WelcomeScreen(self.strings, self.config.clinic_name)
+        welcome.started.connect(self.show_language)
+        self._show(welcome)
+
+    def show_language(self) -> None:
+        screen = LanguageScreen(self.strings)
+        screen.language_chosen.connect(self.start_visit)
+        self._show(screen)
+
+    def start_visit(self, language: str) -> None:
+        """Create the visit (a draft row) and show its first page."""
+        now = self.clock()
+        try:
+            with self.sessions.begin() as session:
+                visit_id = repository.start_visit(
+                    session,
+                    packet=self.packet,
+                    language=language,
+                    kiosk_id=self.config.kiosk_id,
+                    now=now,
+                )
+        except SQLAlchemyError:
+            log.exception("could not start a visit")
+            self.show_welcome()
+            return
+        self.visit = Visit(self.packet, language)
+        self.visit_id = visit_id
+        self.show_step()
+
+    def show_step(self) -> None:
+        """Build the screen for the visit's current step."""
+        visit, _ = self._require_visit()
+        step = visit.current
+        texts = self.texts
+        progress = visit.progress
+        match step.kind:
+            case StepKind.PAGE:
+                page = visit.page()
+                question = QuestionScreen(
+                    page,
+                    visit.items_on(page),
+                    visit.answers,
+                    texts,
+                    progress=progress,
+                    can_go_back=True,
+                    editing_from_review=visit.editing_from_review,
+                )
+                question.submitted.connect(self._page_submitted)
+                question.back_requested.connect(self._back)
+                screen: QWidget = question
+            case StepKind.REVIEW:
+                screen = ReviewScreen(self._review_entries(), texts, progress=progress)
+                screen.confirmed.connect(self._review_confirmed)
+                screen.change_requested.connect(self._change)
+                screen.back_requested.connect(self._back)
+            case StepKind.SECTION:
+                sections = self.packet.consent.sections
+                index = next(i for i, s in enumerate(sections) if s.id == step.key)
+                screen = SectionScreen(
+                    sections[index], texts, progress=progress, part=(index + 1, len(sections))
+                )
+                screen.read.connect(self._next)
+                screen.back_requested.connect(self._back)
+            case StepKind.SIGN:
+                screen = SignatureScreen(
+                    self.packet.consent.statement.get(visit.language),
+                    visit.identity("name"),
+                    texts,
+                    progress=progress,
+                )
+                screen.signed.connect(self._signed)
+                screen.back_requested.connect(self._back)
+            case StepKind.DONE:
+                screen = DoneScreen(texts, self.config.done_seconds)
+                screen.finished.connect(self.show_welcome)
+        self._show(screen)
+
+    def _review_entries(self) -> list[ReviewEntry]:
+        visit, _ = self._require_visit()
+        texts = self.texts
+        entries = []
+        for form in self.packet.forms:
+            for page in form.pages:
+                if not any(s.key == page.id for s in visit.steps):
+                    continue
+                items = visit.items_on(page)
+                for item in items:
+                    value = visit.answers.get(item.id)
+                    question = texts.local(item.text)
+                    if len(items) > 1 and page.title:  # "Their name" needs its page's context
+                        question = f"{texts.local(page.title)} — {question}"
+                    entries.append(
+                        ReviewEntry(
+                            page.id,
+                            question,
+                            answer_text(item, value, texts),
+                            missing=item.required and value is None,
+                        )
+                    )
+        return entries
+
+    # --- actions ---
+
+    def _page_submitted(self, raw: dict[str, object]) -> None:
+        visit, visit_id = self._require_visit()
+        screen = self.screen
+        checkpoint = visit.checkpoint()
+        result = visit.submit_page(raw, self.clock().date())
+        if not isinstance(result, PageSaved):
+            if isinstance(screen, QuestionScreen):
+                screen.show_problems(result)
+            return
+        try:
+            self._save_page(visit, visit_id, result)
+        except SQLAlchemyError:
+            log.exception("could not save a page")
+            visit.rollback(checkpoint)
+            if isinstance(screen, QuestionScreen):
+                screen.show_message(self.texts("errors.save_failed"))
+            return
+        self.show_step()
+
+    def _save_page(self, visit: Visit, visit_id: str, saved: PageSaved) -> None:
+        now = self.clock()
+        reports: list[ScoreReport] = visit.scores()
+        with self.sessions.begin() as session:
+            repository.save_answers(
+                session,
+                visit_id,
+                form=saved.form,
+                answers=saved.answers,
+                removed=saved.removed,
+                now=now,
+            )
+            repository.set_identity(
+                session,
+                visit_id,
+                name=visit.identity("name"),
+                birth_date=visit.identity("birth_date"),
+            )
+            repository.save_scores(session, visit_id, reports, now)
+
+    def _back(self) -> None:
+        visit, _ = self._require_visit()
+        if visit.back():
+            self.show_step()
+
+    def _next(self) -> None:
+        visit, _ = self._require_visit()
+        visit.next()
+        self.show_step()
+
+    def _review_confirmed(self) -> None:
+        visit, _ = self._require_visit()
+        if visit.missing_required():
+            self.show_step()  # the review screen shows what is missing
+            return
+        self._next()
+
+    def _change(self, page_id: str) -> None:
+        visit, _ = self._require_visit()
+        visit.edit(page_id)
+        self.show_step()
+
+    def _signed(self, signature: DrawnSignature) -> None:
+        visit, visit_id = self._require_visit()
+        screen = self.screen
+        checkpoint = visit.checkpoint()
+        now = self.clock()
+        try:
+            signing = visit.sign(signature, now)
+        except VisitError:
+            if isinstance(screen, SignatureScreen):
+                screen.error.setVisible(True)
+            return
+        number = repository.document_number(visit_id)
+        try:
+            pdf = render_consent_pdf(
+                ConsentPdfData(
+                    clinic_name=self.config.clinic_name,
+                    language=visit.language,
+                    consent=self.packet.consent,
+                    document_id=number,
+                    patient_name=visit.identity("name"),
+                    birth_date=visit.identity("birth_date"),
+                    signer_name=signing.signer_name,
+                    signed_at=signing.signed_at,
+                    signature_png=signing.signature.png,
+                    text_sha256=signing.text_sha256,
+                    statement=signing.statement,
+                    meaning=signing.meaning,
+                ),
+                self.strings,
+            )
+            with self.sessions.begin() as session:
+                consent = repository.record_consent(
+                    session,
+                    visit_id,
+                    consent=self.packet.consent,
+                    language=visit.language,
+                    signing=signing,
+                    now=now,
+                )
+                document = repository.store_document(
+                    session, visit_id, content=pdf, now=now, consent_id=consent.id
+                )
+                sha256 = document.sha256
+        except (SQLAlchemyError, ValueError, OSError):
+            log.exception("could not store the signed consent")
+            visit.rollback(checkpoint)
+            if isinstance(screen, SignatureScreen):
+                screen.show_message(self.texts("errors.save_failed"))
+            return
+        path = self._write_pdf(number, pdf)
+        self.show_step()
+        self.visit_finished.emit(FinishedVisit(visit_id, number, sha256, path))
+
+    def _write_pdf(self, number: str, pdf: bytes) -> Path | None:
+        """A copy for staff to print; the database keeps the original. Named by number only."""
+        if self.config.output_dir is None:
+            return None
+        try:
+            self.config.output_dir.mkdir(parents=True, exist_ok=True)
+            path = self.config.output_dir / f"{number}.pdf"
+            path.write_bytes(pdf)
+        except OSError:
+            log.exception("could not write the consent PDF copy")
+            return None
+        return path

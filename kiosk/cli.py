@@ -1,0 +1,168 @@
+"""The ``kiosk`` command (DESIGN §7). Qt is imported only by the commands that need it."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk import paths
+from kiosk.config import Settings
+from kiosk.domain.errors import FormError
+from kiosk.domain.loader import check_paths, load_document, load_packet
+from kiosk.domain.model import Form
+from kiosk.domain.scoring import UnscorableAnswersError, score_raw_answers
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--database",
+        metavar="URL",
+        help="database URL (default: KIOSK_DATABASE_URL, else the embedded SQLite file)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Intake and consent kiosk for ketamine infusion clinics."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="start the patient kiosk")
+    run.add_argument("--windowed", action="store_true", help="a normal window (development)")
+
+    demo = commands.add_parser(
+        "demo", parents=[common], help="drive the real kiosk offscreen through a synthetic visit"
+    )
+    demo.add_argument("--out", type=Path, required=True, metavar="DIR")
+    demo.add_argument("--language", choices=("en", "es"), default="en")
+    demo.add_argument("--screenshots", type=Path, metavar="DIR", help="save each screen as PNG")
+
+    forms = commands.add_parser("forms", help="check and score form files")
+    forms_commands = forms.add_subparsers(dest="forms_command", required=True, metavar="ACTION")
+    check = forms_commands.add_parser(
+        "check", parents=[common], help="report every problem in form files"
+    )
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    score = forms_commands.add_parser(
+        "score", parents=[common], help="score a file of answers as JSON"
+    )
+    score.add_argument("form", metavar="FORM", help="a form id (e.g. phq9) or a form file")
+    score.add_argument("--answers", required=True, metavar="FILE", help="JSON answers, - = stdin")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "forms":
+        if args.forms_command == "check":
+            return _forms_check(args.paths or [paths.FORMS_DIR])
+        return _forms_score(args.form, args.answers)
+    settings = Settings.load(database_url=args.database)
+    if args.command == "run":
+        from kiosk.app.kiosk_app import run_kiosk
+
+        return run_kiosk(settings, windowed=args.windowed)
+    return _demo(settings, args.out, args.language, args.screenshots, args.database)
+
+
+def _forms_check(targets: list[Path]) -> int:
+    problems = check_paths(targets)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"ok: no problems in {', '.join(str(t) for t in targets)}")
+    return EXIT_OK
+
+
+def _find_form(name: str) -> Form:
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        document = load_document(path)
+        if not isinstance(document, Form):
+            raise FormError([])
+        return document
+    packet = load_packet(Settings.load().forms_dir)
+    for form in packet.forms:
+        if form.id == name:
+            return form
+    known = ", ".join(form.id for form in packet.forms)
+    raise KeyError(f"no form called '{name}' (forms: {known})")
+
+
+def _forms_score(form_name: str, answers_file: str) -> int:
+    try:
+        form = _find_form(form_name)
+    except FormError as exc:
+        print(exc or f"{form_name} is not a questionnaire", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        text = sys.stdin.read() if answers_file == "-" else Path(answers_file).read_text("utf-8")
+        raw = json.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"cannot read the answers file: {exc.__class__.__name__}", file=sys.stderr)
+        return EXIT_USAGE
+    except json.JSONDecodeError as exc:
+        print(f"the answers are not valid JSON (line {exc.lineno}): {exc.msg}", file=sys.stderr)
+        return EXIT_USAGE
+    if not isinstance(raw, dict):
+        print('the answers must be a JSON object like {"phq9_1": 2}', file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = score_raw_answers(form, raw, dt.date.today())
+    except UnscorableAnswersError as exc:
+        if exc.missing:
+            print(f"missing required answers: {' '.join(exc.missing)}", file=sys.stderr)
+        for item_id, problem in exc.invalid.items():
+            print(f"answer not allowed: {item_id} ({problem})", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(report.as_json(), ensure_ascii=False))
+    return EXIT_OK
+
+
+def _demo(
+    settings: Settings,
+    out: Path,
+    language: str,
+    screenshots: Path | None,
+    database: str | None,
+) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from dataclasses import replace
+
+    from kiosk.app.demo import DemoPatient, ensure_app, write_screenshot
+    from kiosk.app.kiosk_app import apply_theme, build_kiosk
+
+    out.mkdir(parents=True, exist_ok=True)
+    database_file = out / "kiosk-demo.sqlite3"
+    settings = replace(
+        settings,
+        database_url=database or f"sqlite:///{database_file.resolve()}",
+        output_dir=out,
+    )
+    app = ensure_app()
+    apply_theme(app)
+    kiosk = build_kiosk(settings)
+    kiosk.window.show()
+    counter = iter(range(1000))
+
+    def shoot(screen: object) -> None:
+        if screenshots is not None:
+            name = getattr(screen, "objectName", lambda: "screen")()
+            write_screenshot(kiosk.window, screenshots / f"{next(counter):02d}-{name}.png")
+
+    finished = DemoPatient(kiosk, language=language, on_screen=shoot).run()
+    print(f"database: {database or database_file.resolve()}")
+    print(f"consent pdf: {finished.pdf_path}")
+    print(f"document: {finished.document_number} sha256 {finished.pdf_sha256}")
+    kiosk.window.close()
+    return EXIT_OK

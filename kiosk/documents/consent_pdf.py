@@ -1,0 +1,515 @@
+"""The signed consent as a PDF: the exact text, the drawn signature and its manifestation.
+
+21 CFR §11.50 wants the printed name, the date and time of signing and the meaning of the signature
+in every human-readable form of the record, so all of it is drawn as page content next to the
+signature image (never only in a form field or the signature dictionary). Every page carries a
+footer identifying the patient, the document and the consent version, with "page X of Y".
+
+All text uses the bundled DejaVu fonts (embedded, with accents and non-Latin scripts), and every
+piece of text that is not our own markup is escaped before it reaches ReportLab's paragraph parser.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from io import BytesIO
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm, inch
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    HRFlowable,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from kiosk import paths
+from kiosk.domain.model import ConsentDocument
+from kiosk.domain.strings import Strings
+
+FONT = "DejaVuSans"
+FONT_BOLD = "DejaVuSans-Bold"
+_FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
+_font_lock = threading.Lock()
+
+PDF_AUTHOR = "Consent kiosk"
+
+_PAGE_WIDTH, _PAGE_HEIGHT = LETTER
+_MARGIN_X = 1.0 * inch
+_MARGIN_TOP = 0.95 * inch
+_MARGIN_BOTTOM = 1.2 * inch
+_TEXT_WIDTH = _PAGE_WIDTH - 2 * _MARGIN_X
+
+_SIGNATURE_MAX_WIDTH = 8 * cm
+_SIGNATURE_MAX_HEIGHT = 3 * cm
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+_INK = colors.HexColor("#1f2328")
+_MUTED = colors.HexColor("#59636e")
+_ACCENT = colors.HexColor("#2f5d7c")
+_RULE = colors.HexColor("#c8d1da")
+_PANEL = colors.HexColor("#f3f6f9")
+
+# C0 controls other than tab and newline (and DEL) have no place in printed text.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+@dataclass(frozen=True)
+class ConsentPdfData:
+    """Everything printed on one signed consent.
+
+    ``document_id`` identifies the PDF, not the patient. ``statement`` and ``meaning`` are already
+    in the visit's ``language``; ``summary`` rows may contain patient text and are escaped.
+    """
+
+    clinic_name: str
+    language: str
+    consent: ConsentDocument
+    document_id: str
+    patient_name: str
+    birth_date: str
+    signer_name: str
+    signed_at: datetime
+    signature_png: bytes
+    text_sha256: str
+    statement: str
+    meaning: str
+    summary: tuple[tuple[str, str], ...] = ()
+
+
+def register_fonts() -> None:
+    """Register the bundled DejaVu fonts with ReportLab; safe to call any number of times."""
+    with _font_lock:
+        registered = set(pdfmetrics.getRegisteredFontNames())
+        for name, file_name in _FONT_FILES.items():
+            if name not in registered:
+                pdfmetrics.registerFont(TTFont(name, str(paths.FONTS_DIR / file_name)))
+        # <b> inside a paragraph must resolve to DejaVu too, never to a base-14 font.
+        pdfmetrics.registerFontFamily(
+            FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+        )
+
+
+def format_signed_at(moment: datetime) -> str:
+    """Signing time with its UTC offset, e.g. ``2026-11-22 09:14:03 -05:00 (UTC-05:00)``.
+
+    Raises:
+        ValueError: for a naive datetime, whose instant cannot be known.
+    """
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError("The signing time has no time zone; pass a timezone-aware datetime.")
+    text = _format_offset(offset)
+    return f"{moment:%Y-%m-%d %H:%M:%S} {text} (UTC{text})"
+
+
+def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
+    """Render the signed consent to PDF bytes (US Letter).
+
+    Raises:
+        ValueError: when ``signature_png`` is empty or not a readable PNG, or ``signed_at`` is
+            naive.
+    """
+    register_fonts()
+    signature = _read_signature(data.signature_png)
+    signed_at = format_signed_at(data.signed_at)
+    lang = data.language
+    styles = _Styles()
+
+    def label(key: str, **values: object) -> str:
+        return strings.get(f"pdf.{key}", lang, **values)
+
+    title = data.consent.title.get(lang)
+    version = label("version", version=data.consent.version)
+    consent_ref = f"{data.consent.id}, {version}"
+
+    story: list[Flowable] = [
+        Paragraph(_markup(data.clinic_name), styles.clinic),
+        HRFlowable(width="100%", thickness=0.8, color=_RULE, spaceBefore=2, spaceAfter=18),
+        Paragraph(_markup(title), styles.title),
+        Paragraph(
+            f"{_markup(version)}&nbsp;&nbsp;·&nbsp;&nbsp;"
+            f"{_markup(label('document'))} {_markup(data.document_id)}",
+            styles.subtitle,
+        ),
+        _patient_panel(data, label, styles),
+    ]
+    for section in data.consent.sections:
+        story.append(Paragraph(_markup(section.title.get(lang)), styles.heading))
+        story.extend(
+            Paragraph(_markup(p), styles.body) for p in _paragraphs(section.body.get(lang))
+        )
+    if data.summary:
+        story.append(Paragraph(_markup(label("summary")), styles.heading))
+        story.append(_summary_table(data.summary, styles))
+
+    fields = _field_grid(
+        [
+            [(label("signed_by"), data.signer_name), (label("signed_at"), signed_at)],
+            [(label("meaning"), data.meaning)],
+            [(label("consent_version"), consent_ref), (label("document"), data.document_id)],
+            [(label("text_sha256"), data.text_sha256)],
+        ],
+        styles,
+        hash_row=3,
+    )
+    story.append(
+        KeepTogether(
+            [
+                Paragraph(_markup(label("signature")), styles.heading),
+                *(Paragraph(_markup(p), styles.body) for p in _paragraphs(data.statement)),
+                Spacer(1, 10),
+                signature,
+                Paragraph(_markup(label("signature_image")), styles.caption),
+                Spacer(1, 10),
+                fields,
+                Paragraph(_markup(label("text_sha256_note")), styles.caption),
+            ]
+        )
+    )
+
+    furniture = _PageFurniture(
+        patient_name=data.patient_name,
+        birth_date=f"{label('date_of_birth')}: {data.birth_date}",
+        line_two=f"{label('document')}: {data.document_id}  ·  "
+        f"{label('consent_version')}: {consent_ref}",
+        running_header=(data.clinic_name, title),
+        page_label=lambda page, pages: label("page", page=page, pages=pages),
+    )
+    buffer = BytesIO()
+    document = BaseDocTemplate(
+        buffer,
+        pagesize=LETTER,
+        leftMargin=_MARGIN_X,
+        rightMargin=_MARGIN_X,
+        topMargin=_MARGIN_TOP,
+        bottomMargin=_MARGIN_BOTTOM,
+        # Metadata names the clinic and the form, never the patient.
+        title=data.clinic_name,
+        author=PDF_AUTHOR,
+        creator=PDF_AUTHOR,
+        subject=f"{title} ({version})",
+        lang=lang,
+        # Without this the canvas declares an unembedded Helvetica on every page.
+        initialFontName=FONT,
+        initialFontSize=11,
+    )
+    # No frame padding: tables, rules and footer line up exactly with the text.
+    frame = Frame(
+        _MARGIN_X,
+        _MARGIN_BOTTOM,
+        _TEXT_WIDTH,
+        _PAGE_HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="body",
+    )
+    document.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    document.build(story, canvasmaker=functools.partial(_NumberedCanvas, furniture=furniture))
+    return buffer.getvalue()
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_CHARS.sub("", text)
+
+
+def _markup(text: str) -> str:
+    """Plain text -> paragraph markup: escaped, with its line breaks kept."""
+    return escape(_clean(text)).replace("\n", "<br/>")
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Split on blank lines; single line breaks stay inside their paragraph."""
+    return [part.strip() for part in _BLANK_LINE.split(_clean(text)) if part.strip()]
+
+
+def _single_line(text: str) -> str:
+    return " ".join(_clean(text).split())
+
+
+def _format_offset(offset: timedelta) -> str:
+    seconds = int(offset.total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{sign}{hours:02d}:{minutes:02d}"
+    return f"{text}:{secs:02d}" if secs else text
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """``text`` shortened with an ellipsis until it fits ``width`` points."""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+# --- flowables -----------------------------------------------------------------------------------
+
+
+class _Styles:
+    def __init__(self) -> None:
+        base = ParagraphStyle(
+            "base", fontName=FONT, bulletFontName=FONT, fontSize=11.5, leading=16.5, textColor=_INK
+        )
+        self.body = ParagraphStyle("body", parent=base, spaceAfter=8)
+        self.clinic = ParagraphStyle(
+            "clinic", parent=base, fontName=FONT_BOLD, fontSize=13, leading=17, textColor=_ACCENT
+        )
+        self.title = ParagraphStyle(
+            "title", parent=base, fontName=FONT_BOLD, fontSize=20, leading=25, spaceAfter=4
+        )
+        self.subtitle = ParagraphStyle(
+            "subtitle", parent=base, fontSize=11, leading=15, textColor=_MUTED, spaceAfter=16
+        )
+        self.heading = ParagraphStyle(
+            "heading",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=13.5,
+            leading=18,
+            textColor=_ACCENT,
+            spaceBefore=14,
+            spaceAfter=6,
+            keepWithNext=1,
+        )
+        self.label = ParagraphStyle(
+            "label", parent=base, fontSize=9, leading=12, textColor=_MUTED, spaceAfter=1
+        )
+        self.value = ParagraphStyle("value", parent=base, fontSize=11.5, leading=15)
+        self.hash = ParagraphStyle("hash", parent=base, fontSize=9.5, leading=13)
+        self.caption = ParagraphStyle(
+            "caption", parent=base, fontSize=9, leading=12, textColor=_MUTED, spaceBefore=3
+        )
+
+
+def _patient_panel(data: ConsentPdfData, label: Callable[..., str], styles: _Styles) -> Table:
+    cells = [
+        [
+            [Paragraph(_markup(label("patient_name")), styles.label)],
+            [Paragraph(_markup(label("date_of_birth")), styles.label)],
+        ],
+        [
+            [Paragraph(_markup(data.patient_name), styles.value)],
+            [Paragraph(_markup(data.birth_date), styles.value)],
+        ],
+    ]
+    table = Table(cells, colWidths=[_TEXT_WIDTH * 0.64, _TEXT_WIDTH * 0.36])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), _PANEL),
+                ("FONTNAME", (0, 0), (-1, -1), FONT),  # plain-string cells default to Helvetica
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+                ("TOPPADDING", (0, 0), (-1, 0), 8),
+                ("BOTTOMPADDING", (0, 0), (-1, 0), 0),
+                ("TOPPADDING", (0, 1), (-1, 1), 1),
+                ("BOTTOMPADDING", (0, 1), (-1, 1), 9),
+            ]
+        )
+    )
+    table.spaceAfter = 6
+    return table
+
+
+def _summary_table(rows: Sequence[tuple[str, str]], styles: _Styles) -> Table:
+    cells = [
+        [Paragraph(_markup(name), styles.value), Paragraph(_markup(value), styles.value)]
+        for name, value in rows
+    ]
+    table = Table(cells, colWidths=[_TEXT_WIDTH * 0.6, _TEXT_WIDTH * 0.4])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),  # plain-string cells default to Helvetica
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, _RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    return table
+
+
+def _field_grid(
+    rows: Sequence[Sequence[tuple[str, str]]], styles: _Styles, *, hash_row: int
+) -> Table:
+    """Label-above-value fields, two per row; a row with one field spans the full width."""
+    cells: list[list[object]] = []
+    spans: list[tuple[Any, ...]] = []
+    for index, row in enumerate(rows):
+        value_style = styles.hash if index == hash_row else styles.value
+        line: list[object] = [
+            [Paragraph(_markup(name), styles.label), Paragraph(_markup(value), value_style)]
+            for name, value in row
+        ]
+        if len(line) == 1:
+            line.append("")
+            spans.append(("SPAN", (0, index), (1, index)))
+        cells.append(line)
+    table = Table(cells, colWidths=[_TEXT_WIDTH * 0.42, _TEXT_WIDTH * 0.58])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),  # plain-string cells default to Helvetica
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                ("LINEABOVE", (0, 0), (-1, 0), 0.5, _RULE),
+                *spans,
+            ]
+        )
+    )
+    return table
+
+
+class _SignatureImage(Flowable):  # type: ignore[misc]
+    """The drawn signature, aspect ratio kept, standing on a signature line."""
+
+    _LINE_GAP = 4.0
+
+    def __init__(self, reader: Any, width: float, height: float) -> None:
+        super().__init__()
+        self._reader = reader
+        self._image_width = width
+        self._image_height = height
+        self.hAlign = "LEFT"
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return _SIGNATURE_MAX_WIDTH, self._image_height + self._LINE_GAP
+
+    def draw(self) -> None:
+        canvas = self.canv
+        # mask="auto" keeps a transparent background transparent instead of black.
+        canvas.drawImage(
+            self._reader,
+            0,
+            self._LINE_GAP,
+            self._image_width,
+            self._image_height,
+            mask="auto",
+        )
+        canvas.setStrokeColor(_MUTED)
+        canvas.setLineWidth(0.7)
+        canvas.line(0, 0, _SIGNATURE_MAX_WIDTH, 0)
+
+
+def _read_signature(png: bytes) -> _SignatureImage:
+    if not png:
+        raise ValueError("The signature image is empty.")
+    if not png.startswith(_PNG_MAGIC):
+        raise ValueError("The signature image is not a PNG file.")
+    try:
+        reader = ImageReader(BytesIO(png))
+        pixel_width, pixel_height = (int(n) for n in reader.getSize())
+        reader.getRGBData()  # decode now: a damaged file must fail here, not halfway through
+    except Exception as error:
+        raise ValueError("The signature image could not be read.") from error
+    if pixel_width <= 0 or pixel_height <= 0:
+        raise ValueError("The signature image has no pixels.")
+    scale = min(_SIGNATURE_MAX_WIDTH / pixel_width, _SIGNATURE_MAX_HEIGHT / pixel_height)
+    return _SignatureImage(reader, pixel_width * scale, pixel_height * scale)
+
+
+# --- page furniture ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PageFurniture:
+    patient_name: str
+    birth_date: str  # labelled
+    line_two: str  # document id and consent version
+    running_header: tuple[str, str]  # clinic, consent title: on pages after the first
+    page_label: Callable[[int, int], str]
+
+
+class _NumberedCanvas(Canvas):  # type: ignore[misc]
+    """Holds pages back until the end so every footer can say "page X of Y" with the real Y."""
+
+    def __init__(self, *args: Any, furniture: _PageFurniture, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._furniture = furniture
+        self._page_states: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._page_states.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._page_states)
+        for number, state in enumerate(self._page_states, start=1):
+            self.__dict__.update(state)
+            self._draw_furniture(number, total)
+            super().showPage()
+        super().save()
+
+    def _draw_furniture(self, page: int, pages: int) -> None:
+        furniture = self._furniture
+        left, right = _MARGIN_X, _PAGE_WIDTH - _MARGIN_X
+        self.saveState()
+        self.setStrokeColor(_RULE)
+        self.setLineWidth(0.6)
+
+        if page > 1:
+            clinic, title = (_single_line(text) for text in furniture.running_header)
+            y = _PAGE_HEIGHT - 0.6 * inch
+            self.setFont(FONT, 8.5)
+            self.setFillColor(_MUTED)
+            clinic = _fit(clinic, FONT, 8.5, _TEXT_WIDTH * 0.4)
+            title_room = _TEXT_WIDTH - pdfmetrics.stringWidth(clinic, FONT, 8.5) - 24
+            self.drawString(left, y, clinic)
+            self.drawRightString(right, y, _fit(title, FONT, 8.5, title_room))
+            self.line(left, y - 6, right, y - 6)
+
+        self.line(left, 0.88 * inch, right, 0.88 * inch)
+        page_label = furniture.page_label(page, pages)
+        self.setFont(FONT_BOLD, 9)
+        self.setFillColor(_INK)
+        self.drawRightString(right, 0.66 * inch, page_label)
+        room = _TEXT_WIDTH - pdfmetrics.stringWidth(page_label, FONT_BOLD, 9) - 18
+        # A very long name is shortened, never the date of birth beside it.
+        birth_date = f"  ·  {_single_line(furniture.birth_date)}"
+        room -= pdfmetrics.stringWidth(birth_date, FONT, 9)
+        name = _fit(_single_line(furniture.patient_name), FONT, 9, room)
+        self.setFont(FONT, 9)
+        self.drawString(left, 0.66 * inch, name + birth_date)
+        self.setFont(FONT, 8)
+        self.setFillColor(_MUTED)
+        self.drawString(
+            left, 0.48 * inch, _fit(_single_line(furniture.line_two), FONT, 8, _TEXT_WIDTH)
+        )
+        self.restoreState()

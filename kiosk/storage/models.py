@@ -1,0 +1,146 @@
+"""Tables (DESIGN §4): visits, answers, scores, flags, consents, documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores aware datetimes as UTC and returns them aware, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("naive datetimes are not stored; give a UTC offset")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every kiosk table."""
+
+
+class VisitRecord(Base):
+    """One patient's visit at a kiosk, from Start to signature."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    packet_id: Mapped[str] = mapped_column(String(64))
+    packet_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # draft | signed
+    patient_name: Mapped[str] = mapped_column(String(200), default="")
+    birth_date: Mapped[str] = mapped_column(String(10), default="")
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    answers: Mapped[list[AnswerRecord]] = relationship(back_populates="visit")
+
+
+class AnswerRecord(Base):
+    """The current answer to one item in one visit, with the form version it was asked in."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("visit_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[str] = mapped_column(String(64))
+    value_json: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    visit: Mapped[VisitRecord] = relationship(back_populates="answers")
+
+
+class ScoreRecord(Base):
+    """A computed score and its band."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("visit_id", "rule_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int] = mapped_column(Integer)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    band: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class FlagRecord(Base):
+    """A red flag for clinician review (never an automatic refusal)."""
+
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("visit_id", "rule_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ConsentRecord(Base):
+    """A signed consent. Never updated: a correction is a new record pointing to this one."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    document_id: Mapped[str] = mapped_column(String(64))
+    document_version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    statement: Mapped[str] = mapped_column(Text)
+    meaning: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    signed_at_local: Mapped[str] = mapped_column(String(40))  # ISO 8601 with the kiosk's offset
+    signature_png: Mapped[bytes] = mapped_column(LargeBinary)
+    signature_strokes_json: Mapped[str] = mapped_column(Text)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), nullable=True)
+
+
+class DocumentRecord(Base):
+    """A generated document (the consent PDF) and its SHA-256."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,262 @@
+"""Use cases on a Session. Callers own the transaction: one patient action, one commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from kiosk.domain.model import AnswerValue, ConsentDocument, Form, Packet
+from kiosk.domain.scoring import ScoreReport
+from kiosk.domain.visit import Signing
+from kiosk.storage.models import (
+    AnswerRecord,
+    ConsentRecord,
+    DocumentRecord,
+    FlagRecord,
+    ScoreRecord,
+    VisitRecord,
+)
+
+CONSENT_PDF = "consent_pdf"
+
+
+class NotFoundError(LookupError):
+    """No record has that id."""
+
+
+def new_visit_id() -> str:
+    return uuid.uuid4().hex
+
+
+def start_visit(
+    session: Session, *, packet: Packet, language: str, kiosk_id: str, now: dt.datetime
+) -> str:
+    """Create a draft visit and return its id."""
+    visit = VisitRecord(
+        id=new_visit_id(),
+        kiosk_id=kiosk_id,
+        language=language,
+        packet_id=packet.id,
+        packet_version=packet.version,
+        status="draft",
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(visit)
+    return visit.id
+
+
+def get_visit(session: Session, visit_id: str) -> VisitRecord:
+    visit = session.get(VisitRecord, visit_id)
+    if visit is None:
+        raise NotFoundError("no visit with that id")
+    return visit
+
+
+def encode_value(value: AnswerValue) -> str:
+    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+
+
+def decode_value(text: str) -> AnswerValue:
+    value = json.loads(text)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    if isinstance(value, str | int | bool):
+        return value
+    raise ValueError("stored answer has an unexpected type")
+
+
+def save_answers(
+    session: Session,
+    visit_id: str,
+    *,
+    form: Form,
+    answers: Mapping[str, AnswerValue],
+    removed: Iterable[str],
+    now: dt.datetime,
+) -> None:
+    """Insert or replace the answers of one page and delete answers skip logic has hidden."""
+    visit = get_visit(session, visit_id)
+    removed = list(removed)
+    if removed:
+        session.execute(
+            delete(AnswerRecord).where(
+                AnswerRecord.visit_id == visit_id, AnswerRecord.item_id.in_(removed)
+            )
+        )
+    existing = {
+        a.item_id: a
+        for a in session.scalars(
+            select(AnswerRecord).where(
+                AnswerRecord.visit_id == visit_id, AnswerRecord.item_id.in_(list(answers))
+            )
+        )
+    }
+    for item_id, value in answers.items():
+        record = existing.get(item_id)
+        if record is None:
+            record = AnswerRecord(visit_id=visit_id, item_id=item_id)
+            session.add(record)
+        record.form_id = form.id
+        record.form_version = form.version
+        record.value_json = encode_value(value)
+        record.answered_at = now
+    visit.updated_at = now
+
+
+def set_identity(session: Session, visit_id: str, *, name: str, birth_date: str) -> None:
+    """Keep the visit's name and date of birth in step with the answers (for the staff queue)."""
+    visit = get_visit(session, visit_id)
+    visit.patient_name = name
+    visit.birth_date = birth_date
+
+
+def load_answers(session: Session, visit_id: str) -> dict[str, AnswerValue]:
+    """Every stored answer of a visit, decoded."""
+    rows = session.scalars(select(AnswerRecord).where(AnswerRecord.visit_id == visit_id))
+    return {row.item_id: decode_value(row.value_json) for row in rows}
+
+
+def save_scores(
+    session: Session, visit_id: str, reports: Iterable[ScoreReport], now: dt.datetime
+) -> None:
+    """Replace the visit's scores with these; add newly raised flags, drop ones no longer raised.
+
+    An acknowledged flag stays acknowledged while it is still raised.
+    """
+    session.execute(delete(ScoreRecord).where(ScoreRecord.visit_id == visit_id))
+    flags = {
+        f.rule_id: f
+        for f in session.scalars(select(FlagRecord).where(FlagRecord.visit_id == visit_id))
+    }
+    raised: set[str] = set()
+    for report in reports:
+        for result in report.scores:
+            session.add(
+                ScoreRecord(
+                    visit_id=visit_id,
+                    form_id=report.form.id,
+                    form_version=report.form.version,
+                    rule_id=result.rule.id,
+                    value=result.value,
+                    band=result.band.id if result.band else None,
+                    computed_at=now,
+                )
+            )
+        for flag in report.flags:
+            raised.add(flag.id)
+            if flag.id not in flags:
+                session.add(
+                    FlagRecord(
+                        visit_id=visit_id,
+                        form_id=report.form.id,
+                        rule_id=flag.id,
+                        severity=str(flag.severity),
+                        raised_at=now,
+                    )
+                )
+    for rule_id, record in flags.items():
+        if rule_id not in raised:
+            session.delete(record)
+
+
+@dataclass(frozen=True)
+class StoredScore:
+    rule_id: str
+    value: float
+    band: str | None
+
+
+def load_scores(session: Session, visit_id: str) -> list[StoredScore]:
+    rows = session.scalars(
+        select(ScoreRecord).where(ScoreRecord.visit_id == visit_id).order_by(ScoreRecord.id)
+    )
+    return [StoredScore(r.rule_id, r.value, r.band) for r in rows]
+
+
+def load_flags(session: Session, visit_id: str) -> list[str]:
+    rows = session.scalars(
+        select(FlagRecord).where(FlagRecord.visit_id == visit_id).order_by(FlagRecord.id)
+    )
+    return [r.rule_id for r in rows]
+
+
+def record_consent(
+    session: Session,
+    visit_id: str,
+    *,
+    consent: ConsentDocument,
+    language: str,
+    signing: Signing,
+    now: dt.datetime,
+) -> ConsentRecord:
+    """Store the signed consent and mark the visit signed."""
+    visit = get_visit(session, visit_id)
+    if visit.status != "draft":
+        raise ValueError("this visit is already signed")
+    record = ConsentRecord(
+        visit_id=visit_id,
+        document_id=consent.id,
+        document_version=consent.version,
+        language=language,
+        text_sha256=signing.text_sha256,
+        signer_name=signing.signer_name,
+        statement=signing.statement,
+        meaning=signing.meaning,
+        signed_at=signing.signed_at,
+        signed_at_local=signing.signed_at.isoformat(timespec="seconds"),
+        signature_png=signing.signature.png,
+        signature_strokes_json=json.dumps(signing.signature.strokes_json()),
+    )
+    session.add(record)
+    visit.status = "signed"
+    visit.finished_at = now
+    visit.updated_at = now
+    session.flush()
+    return record
+
+
+def document_number(visit_id: str) -> str:
+    """The printed document id: derived from the visit id, never from patient data."""
+    return f"KC-{visit_id[:8].upper()}"
+
+
+def store_document(
+    session: Session,
+    visit_id: str,
+    *,
+    content: bytes,
+    now: dt.datetime,
+    consent_id: int | None = None,
+    kind: str = CONSENT_PDF,
+) -> DocumentRecord:
+    """Store a generated document with its SHA-256."""
+    record = DocumentRecord(
+        id=uuid.uuid4().hex,
+        visit_id=visit_id,
+        consent_id=consent_id,
+        kind=kind,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_at=now,
+    )
+    session.add(record)
+    return record
+
+
+def latest_document(session: Session, visit_id: str, kind: str = CONSENT_PDF) -> DocumentRecord:
+    record = session.scalars(
+        select(DocumentRecord)
+        .where(DocumentRecord.visit_id == visit_id, DocumentRecord.kind == kind)
+        .order_by(DocumentRecord.created_at.desc())
+    ).first()
+    if record is None:
+        raise NotFoundError("no document for that visit")
+    return record

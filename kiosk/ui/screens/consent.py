@@ -1,0 +1,77 @@
+"""Consent education sections and the signature screen."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+
+from kiosk.domain.model import Section
+from kiosk.domain.signature import DrawnSignature
+from kiosk.ui.screens.base import Screen, button, label
+from kiosk.ui.texts import Texts
+from kiosk.ui.widgets.signature_pad import SignaturePad
+
+
+class SectionScreen(Screen):
+    """One section of the consent, in plain words."""
+
+    read = Signal()
+    back_requested = Signal()
+
+    def __init__(
+        self,
+        section: Section,
+        texts: Texts,
+        *,
+        progress: tuple[int, int],
+        part: tuple[int, int],
+    ) -> None:
+        super().__init__(
+            texts,
+            title=texts.local(section.title),
+            progress=progress,
+            primary=texts("section.read"),
+        )
+        self.setObjectName(f"section_{section.id}")
+        self.body.insertWidget(0, label(texts("section.part", x=part[0], y=part[1]), "hintText"))
+        for paragraph in texts.local(section.body).split("\n\n"):
+            self.body.addWidget(label(" ".join(paragraph.split()), "sectionBody"))
+        self.finish_body()
+        self.primary_button.clicked.connect(self.read)
+        self.back_button.clicked.connect(self.back_requested)
+
+
+class SignatureScreen(Screen):
+    """What signing means, the pad, Clear and Sign. A trivial signature is refused kindly."""
+
+    signed = Signal(object)  # DrawnSignature
+    back_requested = Signal()
+
+    def __init__(
+        self, statement: str, signer_name: str, texts: Texts, *, progress: tuple[int, int]
+    ) -> None:
+        super().__init__(
+            texts, title=texts("sign.title"), progress=progress, primary=texts("sign.submit")
+        )
+        self.setObjectName("signatureScreen")
+        self.body.addWidget(label(statement, "sectionBody"))
+        self.body.addWidget(label(texts("sign.signing_as", name=signer_name), "questionText"))
+        self.error = label(texts("sign.trivial"), "errorText")
+        self.error.setVisible(False)
+        self.body.addWidget(self.error)
+        self.pad = SignaturePad(texts("sign.pad_hint"))
+        self.pad.changed.connect(lambda: self.error.setVisible(False))
+        self.body.addWidget(self.pad)
+        self.clear_button = button(texts("sign.clear"), "secondary")
+        self.clear_button.clicked.connect(self.pad.clear)
+        self.add_action(self.clear_button)
+        self.finish_body()
+        self.primary_button.clicked.connect(self._sign)
+        self.back_button.clicked.connect(self.back_requested)
+
+    def _sign(self) -> None:
+        signature: DrawnSignature = self.pad.signature()
+        if signature.is_trivial():
+            self.error.setVisible(True)
+            self.scroll_area.ensureWidgetVisible(self.error)
+            return
+        self.signed.emit(signature)

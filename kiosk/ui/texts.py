@@ -1,0 +1,26 @@
+"""What a screen needs to show words: the strings table and the patient's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.domain.answers import AnswerProblem
+from kiosk.domain.model import LocalizedText
+from kiosk.domain.strings import Strings
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Strings bound to one language."""
+
+    strings: Strings
+    language: str
+
+    def __call__(self, key: str, **values: object) -> str:
+        return self.strings.get(key, self.language, **values)
+
+    def local(self, text: LocalizedText | None) -> str:
+        return text.get(self.language) if text else ""
+
+    def problem(self, problem: AnswerProblem) -> str:
+        return self(f"errors.{problem}")

@@ -1,0 +1,312 @@
+"""Answer widgets, one per item type, made by :func:`create_answer_widget`.
+
+Every widget is tap-only where it can be (no sliders, no drag), has big targets, an object name and
+an accessible name, and reports its raw value through ``value()``; the domain validates it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIntValidator
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.domain.model import AnswerValue, Item, ItemType
+from kiosk.ui.texts import Texts
+
+PATIENT_INPUT_HINTS = (
+    Qt.InputMethodHint.ImhSensitiveData
+    | Qt.InputMethodHint.ImhNoPredictiveText
+    | Qt.InputMethodHint.ImhNoAutoUppercase
+)
+
+
+class AnswerWidget(QWidget):
+    """Base of every answer widget."""
+
+    changed = Signal()
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__()
+        self.item = item
+        self.texts = texts
+        self.setObjectName(f"answer_{item.id}")
+        self.setAccessibleName(texts.local(item.text))
+
+    def value(self) -> object:
+        """The raw answer as the patient gave it (None when unanswered)."""
+        raise NotImplementedError
+
+    def set_value(self, value: AnswerValue | None) -> None:
+        """Show a stored answer (used when the patient comes back to a page)."""
+        raise NotImplementedError
+
+    def set_invalid(self, invalid: bool) -> None:
+        """Mark the input as needing attention (a red border)."""
+        for child in self.findChildren(QLineEdit) + self.findChildren(QComboBox):
+            child.setProperty("invalid", invalid)
+            child.style().unpolish(child)
+            child.style().polish(child)
+
+
+def _line_edit(name: str, accessible: str) -> QLineEdit:
+    edit = QLineEdit()
+    edit.setObjectName(name)
+    edit.setAccessibleName(accessible)
+    edit.setInputMethodHints(PATIENT_INPUT_HINTS)
+    return edit
+
+
+class TextAnswer(AnswerWidget):
+    """A single line of text."""
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__(item, texts)
+        self.edit = _line_edit(f"text_{item.id}", texts.local(item.text))
+        self.edit.setMaxLength(item.max_length + 50)  # room to show "too long" kindly
+        self.edit.textChanged.connect(self.changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit)
+
+    def value(self) -> object:
+        return self.edit.text()
+
+    def set_value(self, value: AnswerValue | None) -> None:
+        self.edit.setText(value if isinstance(value, str) else "")
+
+
+class PhoneAnswer(TextAnswer):
+    """A phone number; digits keypad where the platform offers one."""
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__(item, texts)
+        self.edit.setObjectName(f"phone_{item.id}")
+        self.edit.setInputMethodHints(
+            PATIENT_INPUT_HINTS | Qt.InputMethodHint.ImhDialableCharactersOnly
+        )
+        self.edit.setPlaceholderText(texts("phone.placeholder"))
+        self.edit.setMaxLength(24)
+
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+class DateAnswer(AnswerWidget):
+    """A date as month (named, so 03/04 can never be misread), day and 4-digit year."""
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__(item, texts)
+        self.month = QComboBox()
+        self.month.setObjectName(f"month_{item.id}")
+        self.month.setAccessibleName(texts("date.month"))
+        self.month.addItem(texts("date.pick_month"), 0)
+        for number in range(1, 13):
+            self.month.addItem(texts(f"date.months.m{number:02d}"), number)
+        self.month.setMinimumWidth(260)
+        self.day = _line_edit(f"day_{item.id}", texts("date.day"))
+        self.day.setValidator(QIntValidator(1, 31, self.day))
+        self.day.setInputMethodHints(PATIENT_INPUT_HINTS | Qt.InputMethodHint.ImhDigitsOnly)
+        self.day.setMaxLength(2)
+        self.day.setFixedWidth(110)
+        self.year = _line_edit(f"year_{item.id}", texts("date.year"))
+        self.year.setValidator(QIntValidator(1, 9999, self.year))
+        self.year.setInputMethodHints(PATIENT_INPUT_HINTS | Qt.InputMethodHint.ImhDigitsOnly)
+        self.year.setMaxLength(4)
+        self.year.setFixedWidth(150)
+        fields: list[tuple[str, QWidget]] = [
+            ("date.month", self.month),
+            ("date.day", self.day),
+            ("date.year", self.year),
+        ]
+        if texts.language == "es":  # day before month in Spanish
+            fields[0], fields[1] = fields[1], fields[0]
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(16)
+        for column, (key, widget) in enumerate(fields):
+            label = QLabel(texts(key))
+            label.setObjectName("hintText")
+            label.setBuddy(widget)
+            grid.addWidget(label, 0, column)
+            grid.addWidget(widget, 1, column)
+        grid.setColumnStretch(3, 1)
+        self.month.currentIndexChanged.connect(self.changed)
+        self.day.textChanged.connect(self.changed)
+        self.year.textChanged.connect(self.changed)
+
+    def value(self) -> object:
+        month = int(self.month.currentData() or 0)
+        day, year = self.day.text().strip(), self.year.text().strip()
+        if not month and not day and not year:
+            return None
+        return f"{year or '0'}-{month}-{day or '0'}"
+
+    def set_value(self, value: AnswerValue | None) -> None:
+        match = _ISO.match(value) if isinstance(value, str) else None
+        if match is None:
+            self.month.setCurrentIndex(0)
+            self.day.clear()
+            self.year.clear()
+            return
+        self.year.setText(match[1])
+        self.month.setCurrentIndex(int(match[2]))
+        self.day.setText(str(int(match[3])))
+
+
+class _ButtonsAnswer(AnswerWidget):
+    """Answers given by tapping buttons; each button carries its stored value."""
+
+    def __init__(self, item: Item, texts: Texts, *, exclusive: bool) -> None:
+        super().__init__(item, texts)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(exclusive)
+        self.group.buttonToggled.connect(lambda *_: self.changed.emit())
+        self._values: dict[QAbstractButton, object] = {}
+
+    def _add(self, button: QPushButton, value: object, name: str) -> QPushButton:
+        button.setCheckable(True)
+        button.setObjectName(name)
+        button.setAccessibleName(button.text() or str(value))
+        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.group.addButton(button)
+        self._values[button] = value
+        return button
+
+    def button_for(self, value: object) -> QAbstractButton | None:
+        """The button that stands for ``value`` (tests and review use this)."""
+        return next((b for b, v in self._values.items() if v == value), None)
+
+    def _checked_values(self) -> list[object]:
+        return [v for b, v in self._values.items() if b.isChecked()]
+
+    def _check_only(self, values: list[object]) -> None:
+        exclusive = self.group.exclusive()
+        self.group.setExclusive(False)
+        for button, value in self._values.items():
+            button.setChecked(value in values)
+        self.group.setExclusive(exclusive)
+
+
+class SingleChoiceAnswer(_ButtonsAnswer):
+    """One answer from a list, as full-width buttons."""
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__(item, texts, exclusive=True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+        for choice in item.choices:
+            button = QPushButton(texts.local(choice.label))
+            layout.addWidget(self._add(button, choice.value, "choice"))
+
+    def value(self) -> object:
+        checked = self._checked_values()
+        return checked[0] if checked else None
+
+    def set_value(self, value: AnswerValue | None) -> None:
+        self._check_only([value] if value is not None else [])
+
+
+class MultiChoiceAnswer(_ButtonsAnswer):
+    """Any number of answers from a list."""
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__(item, texts, exclusive=False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+        hint = QLabel(texts("answers.choose_all"))
+        hint.setObjectName("hintText")
+        layout.addWidget(hint)
+        for choice in item.choices:
+            button = QPushButton(texts.local(choice.label))
+            layout.addWidget(self._add(button, choice.value, "choice"))
+
+    def value(self) -> object:
+        return [str(v) for v in self._checked_values()]
+
+    def set_value(self, value: AnswerValue | None) -> None:
+        self._check_only(list(value) if isinstance(value, tuple) else [])
+
+
+class YesNoAnswer(_ButtonsAnswer):
+    """Two big buttons."""
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__(item, texts, exclusive=True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(24)
+        layout.addWidget(self._add(QPushButton(texts("answers.yes")), True, "yesNo"))
+        layout.addWidget(self._add(QPushButton(texts("answers.no")), False, "yesNo"))
+        layout.addStretch(1)
+
+    def value(self) -> object:
+        checked = self._checked_values()
+        return checked[0] if checked else None
+
+    def set_value(self, value: AnswerValue | None) -> None:
+        self._check_only([value] if isinstance(value, bool) else [])
+
+
+class ScaleAnswer(_ButtonsAnswer):
+    """A 0–10 scale as eleven tap buttons, with the end labels under the ends."""
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__(item, texts, exclusive=True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        for point in range(item.minimum, item.maximum + 1):
+            button = self._add(QPushButton(str(point)), point, "scalePoint")
+            button.setAccessibleName(f"{texts.local(item.text)}: {point}")
+            row.addWidget(button)
+        layout.addLayout(row)
+        anchors = QHBoxLayout()
+        low = QLabel(texts.local(item.min_label))
+        high = QLabel(texts.local(item.max_label))
+        high.setAlignment(Qt.AlignmentFlag.AlignRight)
+        for label in (low, high):
+            label.setObjectName("hintText")
+            label.setWordWrap(True)
+        anchors.addWidget(low, 1)
+        anchors.addWidget(high, 1)
+        layout.addLayout(anchors)
+
+    def value(self) -> object:
+        checked = self._checked_values()
+        return checked[0] if checked else None
+
+    def set_value(self, value: AnswerValue | None) -> None:
+        self._check_only([value] if isinstance(value, int) else [])
+
+
+_FACTORY: dict[ItemType, type[AnswerWidget]] = {
+    ItemType.TEXT: TextAnswer,
+    ItemType.PHONE: PhoneAnswer,
+    ItemType.DATE: DateAnswer,
+    ItemType.SINGLE_CHOICE: SingleChoiceAnswer,
+    ItemType.MULTI_CHOICE: MultiChoiceAnswer,
+    ItemType.YES_NO: YesNoAnswer,
+    ItemType.SCALE: ScaleAnswer,
+}
+
+
+def create_answer_widget(item: Item, texts: Texts) -> AnswerWidget:
+    """Make the widget for ``item``'s type."""
+    return _FACTORY[item.type](item, texts)
