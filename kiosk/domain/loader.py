@@ -59,8 +59,10 @@ class _LineMap(dict[str, Any]):
 class _LineList(list[Any]):
     """A YAML sequence that remembers the line of itself and of each element."""
 
-    line: int = 0
-    item_lines: list[int]
+    def __init__(self, values: Iterable[Any] = ()) -> None:
+        super().__init__(values)
+        self.line = 0
+        self.item_lines: list[int] = []
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -142,7 +144,12 @@ class _Reader:
         self.problem(line, f"{where} should be a list (lines starting with '- ')")
         return None
 
+    # A missing key was already reported by keys(); the readers below then return a default
+    # silently, so one mistake is reported once and reading goes on to find the others.
+
     def identifier(self, data: _LineMap, key: str, where: str) -> str:
+        if key not in data:
+            return ""
         value = data.get(key)
         if not isinstance(value, str) or not value.isidentifier() or value.lower() != value:
             self.problem(
@@ -153,14 +160,18 @@ class _Reader:
         return value
 
     def integer(self, data: _LineMap, key: str, where: str, default: int | None = None) -> int:
-        value = data.get(key, default)
+        if key not in data:
+            return default or 0
+        value = data[key]
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(self.line_of(data, key), f"{where} '{key}' must be a whole number")
             return 0
         return value
 
     def number(self, data: _LineMap, key: str, where: str) -> float:
-        value = data.get(key)
+        if key not in data:
+            return 0.0
+        value = data[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.problem(self.line_of(data, key), f"{where} '{key}' must be a number")
             return 0.0
@@ -184,8 +195,10 @@ class _Reader:
 
     def text(self, data: _LineMap, key: str, where: str) -> LocalizedText:
         """Read ``{en: …, es: …}``; every supported language is required."""
+        if key not in data:
+            return LocalizedText({lang: "" for lang in LANGUAGES})
         line = self.line_of(data, key)
-        value = data.get(key)
+        value = data[key]
         if isinstance(value, str):
             self.problem(
                 line, f"{where} '{key}' needs every language: write it as {{en: …, es: …}}"
@@ -214,6 +227,8 @@ class _Reader:
 
     def each(self, data: _LineMap, key: str, where: str) -> Iterator[tuple[_LineMap, int]]:
         """Yield every mapping element of the list ``data[key]`` with its line."""
+        if key not in data:
+            return
         seq = self.sequence(data.get(key), self.line_of(data, key), f"{where} '{key}'")
         if seq is None:
             return
@@ -223,7 +238,9 @@ class _Reader:
                 yield element, line
 
     def enum(self, data: _LineMap, key: str, kind: type[T], where: str, default: T) -> T:
-        value = data.get(key)
+        if key not in data:
+            return default
+        value = data[key]
         options = [str(m.value) for m in kind]  # type: ignore[attr-defined]
         try:
             return kind(value)  # type: ignore[call-arg]
@@ -349,7 +366,7 @@ def _read_item(
     choice_sets: Mapping[str, tuple[Choice, ...]],
     refs: list[tuple[str, bool, int]],
 ) -> Item | None:
-    if not r.keys(data, "item", ("id", "type", "text"), _ITEM_OPTIONAL):
+    if not r.keys(data, "item", ("id", "type", "text"), _ITEM_OPTIONAL) and "id" not in data:
         return None
     item_id = r.identifier(data, "id", "item")
     where = f"item '{item_id}'"
@@ -422,12 +439,15 @@ def _item_range(item: Item) -> tuple[float, float] | None:
 
 
 def _read_score(r: _Reader, data: _LineMap, items: Mapping[str, Item]) -> ScoreRule | None:
-    if not r.keys(data, "score", ("id", "method", "items", "label"), ("bands", "loinc")):
+    keys_ok = r.keys(data, "score", ("id", "method", "items", "label"), ("bands", "loinc"))
+    if not keys_ok and "id" not in data:
         return None
     score_id = r.identifier(data, "id", "score")
     where = f"score '{score_id}'"
     method = r.enum(data, "method", ScoreMethod, where, ScoreMethod.SUM)
-    seq = r.sequence(data["items"], r.line_of(data, "items"), f"{where} 'items'") or _LineList()
+    seq = _LineList()
+    if "items" in data:
+        seq = r.sequence(data["items"], r.line_of(data, "items"), f"{where} 'items'") or seq
     ranges: list[tuple[float, float]] = []
     for item_id, line in zip(seq, seq.item_lines, strict=True):
         if item_id not in items:
@@ -478,8 +498,7 @@ def _read_score(r: _Reader, data: _LineMap, items: Mapping[str, Item]) -> ScoreR
 
 
 def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
-    if not r.keys(data, "questionnaire", _FORM_KEYS, _FORM_OPTIONAL):
-        return None
+    r.keys(data, "questionnaire", _FORM_KEYS, _FORM_OPTIONAL)
     form_id = r.identifier(data, "id", "form")
     choice_sets: dict[str, tuple[Choice, ...]] = {}
     if "choice_sets" in data:
@@ -491,8 +510,7 @@ def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
     seen: dict[str, Item] = {}
     page_ids: set[str] = set()
     for page_data, _line in r.each(data, "pages", "form"):
-        if not r.keys(page_data, "page", ("id", "items"), ("title", "intro", "show_if")):
-            continue
+        r.keys(page_data, "page", ("id", "items"), ("title", "intro", "show_if"))
         page_id = r.identifier(page_data, "id", "page")
         if page_id in page_ids:
             r.problem(page_data.line, f"page id '{page_id}' is used twice")
@@ -547,7 +565,8 @@ def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
         r.problem(r.line_of(data, "scores"), "two scores share an id")
     flags: list[FlagRule] = []
     for flag_data, _ in r.each(data, "flags", "form") if "flags" in data else ():
-        if not r.keys(flag_data, "flag", ("id", "severity", "when", "message")):
+        keys_ok = r.keys(flag_data, "flag", ("id", "severity", "when", "message"))
+        if not keys_ok and "when" not in flag_data:
             continue
         flag_id = r.identifier(flag_data, "id", "flag")
         where = f"flag '{flag_id}'"
@@ -588,12 +607,10 @@ def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
 
 def _read_consent(r: _Reader, data: _LineMap) -> ConsentDocument | None:
     required = ("kind", "id", "version", "title", "sections", "statement", "meaning")
-    if not r.keys(data, "consent", required):
-        return None
+    r.keys(data, "consent", required)
     sections: list[Section] = []
     for section_data, _ in r.each(data, "sections", "consent"):
-        if not r.keys(section_data, "section", ("id", "title", "body")):
-            continue
+        r.keys(section_data, "section", ("id", "title", "body"))
         section_id = r.identifier(section_data, "id", "section")
         if any(s.id == section_id for s in sections):
             r.problem(section_data.line, f"section id '{section_id}' is used twice")
@@ -720,7 +737,9 @@ def load_packet(directory: Path) -> Packet:
         questionnaires = {k: v for k, (v, _) in documents.items() if isinstance(v, Form)}
         consents = {k: v for k, (v, _) in documents.items() if isinstance(v, ConsentDocument)}
         for form_id, line in zip(seq or (), (seq.item_lines if seq else ()), strict=True):
-            if form_id in questionnaires:
+            if any(form.id == form_id for form in forms):
+                r.problem(line, f"packet lists form '{form_id}' twice; list each form once")
+            elif form_id in questionnaires:
                 forms.append(questionnaires[form_id])
             else:
                 r.problem(

@@ -68,8 +68,9 @@ class Screen(QWidget):
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Finger-drag scrolling on touch screens. (The mouse-button variant swallows quick taps.)
         QScroller.grabGesture(
-            self.scroll_area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
+            self.scroll_area.viewport(), QScroller.ScrollerGestureType.TouchGesture
         )
         holder = QWidget()
         holder_layout = QHBoxLayout(holder)
@@ -99,7 +100,7 @@ class Screen(QWidget):
         self.back_button.setVisible(back)
         actions.addWidget(self.back_button)
         actions.addStretch(1)
-        self.actions = actions
+        self.action_bar = actions
         self.primary_button = button(primary or texts("nav.next"), "primary")
         self.primary_button.setDefault(True)
         actions.addWidget(self.primary_button)
@@ -114,8 +115,8 @@ class Screen(QWidget):
 
     def add_action(self, action: QPushButton) -> None:
         """Another button in the bottom bar, just left of the primary one."""
-        self.actions.insertWidget(self.actions.count() - 1, action)
-        self.actions.insertSpacing(self.actions.count() - 1, 24)
+        self.action_bar.insertWidget(self.action_bar.count() - 1, action)
+        self.action_bar.insertSpacing(self.action_bar.count() - 1, 24)
 
     def finish_body(self) -> None:
         """Push the content to the top."""

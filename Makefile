@@ -1,0 +1,37 @@
+# Two commands on a fresh Debian machine:
+#   make run    set everything up and start the kiosk
+#   make test   set everything up and run the whole suite (lint, types, layers, tests)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test system-deps-run system-deps-test demo clean
+
+run: system-deps-run $(STAMP)
+	$(BIN)/kiosk run $(KIOSK_ARGS)
+
+test: system-deps-test $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+demo: system-deps-test $(STAMP)
+	$(BIN)/kiosk demo --out out/demo
+
+system-deps-run:
+	@PYTHON=$(PYTHON) tools/system-deps.sh run
+
+system-deps-test:
+	@PYTHON=$(PYTHON) tools/system-deps.sh test
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache out

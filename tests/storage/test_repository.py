@@ -1,0 +1,193 @@
+"""Storage on a real SQLite file: pragmas on every connection, and a full round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import IntegrityError
+
+from kiosk.domain.model import AnswerValue, Packet
+from kiosk.domain.scoring import score_form
+from kiosk.domain.signature import DrawnSignature
+from kiosk.domain.visit import Signing
+from kiosk.storage import repository
+from kiosk.storage.db import create_schema, make_engine, session_factory
+from kiosk.storage.models import AnswerRecord, ConsentRecord, VisitRecord
+from tests.conftest import CLINIC_TIME
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'nested' / 'kiosk.sqlite3'}")
+    create_schema(engine)
+    return engine
+
+
+def _pragmas(engine: Engine) -> tuple[str, int, int]:
+    with engine.connect() as connection:
+        journal = connection.execute(text("PRAGMA journal_mode")).scalar_one()
+        synchronous = connection.execute(text("PRAGMA synchronous")).scalar_one()
+        foreign_keys = connection.execute(text("PRAGMA foreign_keys")).scalar_one()
+    return str(journal), int(synchronous), int(foreign_keys)
+
+
+def test_every_connection_has_wal_full_sync_and_foreign_keys(engine: Engine) -> None:
+    assert _pragmas(engine) == ("wal", 2, 1)  # synchronous 2 = FULL
+    engine.dispose()  # the pool reconnects: the new connection must be set up too
+    assert _pragmas(engine) == ("wal", 2, 1)
+
+
+def test_the_database_folder_is_created(tmp_path: Path, engine: Engine) -> None:
+    assert (tmp_path / "nested" / "kiosk.sqlite3").exists()
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    sessions = session_factory(engine)
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(
+            AnswerRecord(
+                visit_id="no-such-visit",
+                form_id="intake",
+                form_version=1,
+                item_id="pain_now",
+                value_json="3",
+                answered_at=CLINIC_TIME,
+            )
+        )
+
+
+def test_answers_round_trip_with_their_form_version(engine: Engine, packet: Packet) -> None:
+    sessions = session_factory(engine)
+    intake = packet.form("intake")
+    with sessions.begin() as session:
+        visit_id = repository.start_visit(
+            session, packet=packet, language="es", kiosk_id="tablet-1", now=CLINIC_TIME
+        )
+    answers: dict[str, AnswerValue] = {
+        "patient_name": "Ana Prueba Núñez",
+        "pain_now": 7,
+        "main_condition": "crps",
+        "some_multi": ("a", "b"),
+        "some_flag": True,
+    }
+    with sessions.begin() as session:
+        repository.save_answers(
+            session, visit_id, form=intake, answers=answers, removed=(), now=CLINIC_TIME
+        )
+    with sessions.begin() as session:
+        assert repository.load_answers(session, visit_id) == answers
+        row = session.scalars(select(AnswerRecord).where(AnswerRecord.item_id == "pain_now")).one()
+        assert (row.form_id, row.form_version) == ("intake", intake.version)
+        assert row.answered_at == CLINIC_TIME  # the same instant, returned aware in UTC
+        assert row.answered_at.tzinfo == dt.UTC
+    later = CLINIC_TIME + dt.timedelta(minutes=1)
+    with sessions.begin() as session:
+        repository.save_answers(
+            session,
+            visit_id,
+            form=intake,
+            answers={"pain_now": 4},
+            removed=["some_flag"],
+            now=later,
+        )
+    with sessions.begin() as session:
+        stored = repository.load_answers(session, visit_id)
+        assert stored["pain_now"] == 4
+        assert "some_flag" not in stored
+        assert session.get(VisitRecord, visit_id) is not None
+
+
+def test_scores_and_flags_are_replaced_as_answers_change(engine: Engine, packet: Packet) -> None:
+    sessions = session_factory(engine)
+    phq9 = packet.form("phq9")
+    with sessions.begin() as session:
+        visit_id = repository.start_visit(
+            session, packet=packet, language="en", kiosk_id="t", now=CLINIC_TIME
+        )
+    answers: dict[str, int] = {f"phq9_{n}": 1 for n in range(1, 10)}
+    with sessions.begin() as session:
+        repository.save_scores(session, visit_id, [score_form(phq9, answers)], CLINIC_TIME)
+    with sessions.begin() as session:
+        scores = repository.load_scores(session, visit_id)
+        assert [(s.rule_id, s.value, s.band) for s in scores] == [("phq9_total", 9.0, "mild")]
+        assert repository.load_flags(session, visit_id) == ["phq9_item9"]
+    answers["phq9_9"] = 0
+    with sessions.begin() as session:
+        repository.save_scores(session, visit_id, [score_form(phq9, answers)], CLINIC_TIME)
+    with sessions.begin() as session:
+        assert [s.value for s in repository.load_scores(session, visit_id)] == [8.0]
+        assert repository.load_flags(session, visit_id) == []
+
+
+def _signing() -> Signing:
+    strokes = (((10.0, 10.0), (200.0, 60.0), (400.0, 20.0)),)
+    return Signing(
+        signer_name="Ana Prueba Núñez",
+        signed_at=CLINIC_TIME,
+        signature=DrawnSignature(strokes, 800, 260, b"\x89PNG-bytes"),
+        text_sha256="ab" * 32,
+        statement="I agree.",
+        meaning="Patient's consent",
+    )
+
+
+def test_signed_consent_and_document_are_stored(engine: Engine, packet: Packet) -> None:
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        visit_id = repository.start_visit(
+            session, packet=packet, language="en", kiosk_id="t", now=CLINIC_TIME
+        )
+    pdf = b"%PDF-1.4 synthetic"
+    with sessions.begin() as session:
+        consent = repository.record_consent(
+            session,
+            visit_id,
+            consent=packet.consent,
+            language="en",
+            signing=_signing(),
+            now=CLINIC_TIME,
+        )
+        repository.store_document(
+            session, visit_id, content=pdf, now=CLINIC_TIME, consent_id=consent.id
+        )
+    with sessions.begin() as session:
+        visit = repository.get_visit(session, visit_id)
+        assert visit.status == "signed"
+        record = session.scalars(select(ConsentRecord)).one()
+        assert (record.document_id, record.document_version) == (
+            packet.consent.id,
+            packet.consent.version,
+        )
+        assert record.signed_at == CLINIC_TIME
+        assert record.signed_at_local == "2026-11-22T09:14:03-05:00"
+        assert record.signature_png == b"\x89PNG-bytes"
+        assert json.loads(record.signature_strokes_json)[0][1] == [200.0, 60.0]
+        document = repository.latest_document(session, visit_id)
+        assert document.content == pdf
+        assert document.sha256 == hashlib.sha256(pdf).hexdigest()
+    with pytest.raises(ValueError, match="already signed"), sessions.begin() as session:
+        repository.record_consent(
+            session,
+            visit_id,
+            consent=packet.consent,
+            language="en",
+            signing=_signing(),
+            now=CLINIC_TIME,
+        )
+
+
+def test_naive_datetimes_are_refused(engine: Engine, packet: Packet) -> None:
+    sessions = session_factory(engine)
+    with pytest.raises(Exception, match="naive"), sessions.begin() as session:
+        repository.start_visit(
+            session, packet=packet, language="en", kiosk_id="t", now=dt.datetime(2026, 1, 1)
+        )
+
+
+def test_document_number_is_not_patient_data() -> None:
+    assert repository.document_number("3f9a2b1c" + "0" * 24) == "KC-3F9A2B1C"
