@@ -71,7 +71,10 @@ def settle(ms: int = 30) -> None:
 
 @dataclass
 class DemoPatient:
-    """Taps through a kiosk the way a patient would; calls ``on_screen`` on each new screen."""
+    """Taps through a kiosk the way a patient would.
+
+    ``on_screen`` sees each screen once it is filled in, just before the patient moves on.
+    """
 
     kiosk: Kiosk
     language: str = "en"
@@ -85,9 +88,8 @@ class DemoPatient:
         for _ in range(max_steps):
             screen = self.kiosk.window.screen_widget
             settle()
-            if self.on_screen is not None and screen is not None:
-                self.on_screen(screen)
             if isinstance(screen, DoneScreen) and self.finished is not None:
+                self._seen(screen)
                 return self.finished
             self._act(screen)
         raise RuntimeError("the demo patient did not reach the end")
@@ -95,22 +97,31 @@ class DemoPatient:
     def _finished(self, finished: FinishedVisit) -> None:
         self.finished = finished
 
+    def _seen(self, screen: QWidget) -> None:
+        settle()
+        if self.on_screen is not None:
+            self.on_screen(screen)
+
     def _act(self, screen: QWidget | None) -> None:
         if isinstance(screen, WelcomeScreen):
+            self._seen(screen)
             screen.start_button.click()
         elif isinstance(screen, LanguageScreen):
+            self._seen(screen)
             screen.buttons[self.language].click()
         elif isinstance(screen, QuestionScreen):
             for item_id, widget in screen.widgets.items():
                 widget.set_value(self.answers.get(item_id))
+            self._seen(screen)
             screen.primary_button.click()
         elif isinstance(screen, ReviewScreen | SectionScreen):
+            self._seen(screen)
             screen.primary_button.click()
         elif isinstance(screen, SignatureScreen):
             pad = screen.pad
             for stroke in signature_strokes(pad.width(), pad.height()):
                 pad.add_stroke(stroke)
-            settle()
+            self._seen(screen)
             screen.primary_button.click()
         else:
             raise RuntimeError(f"the demo patient does not know {type(screen).__name__}")

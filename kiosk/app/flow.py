@@ -154,6 +154,7 @@ class VisitFlow(QObject):
                     texts,
                     progress=progress,
                     can_go_back=True,
+                    heading=texts.local(visit.form(step.form_id).title),
                     editing_from_review=visit.editing_from_review,
                 )
                 question.submitted.connect(self._page_submitted)
@@ -168,7 +169,11 @@ class VisitFlow(QObject):
                 sections = self.packet.consent.sections
                 index = next(i for i, s in enumerate(sections) if s.id == step.key)
                 screen = SectionScreen(
-                    sections[index], texts, progress=progress, part=(index + 1, len(sections))
+                    sections[index],
+                    texts,
+                    progress=progress,
+                    part=(index + 1, len(sections)),
+                    heading=texts.local(self.packet.consent.title),
                 )
                 screen.read.connect(self._next)
                 screen.back_requested.connect(self._back)

@@ -45,6 +45,7 @@ class Screen(QWidget):
         texts: Texts,
         *,
         title: str = "",
+        heading: str = "",
         progress: tuple[int, int] | None = None,
         back: bool = True,
         primary: str = "",
@@ -59,9 +60,12 @@ class Screen(QWidget):
         top.setObjectName("topBar")
         top_layout = QHBoxLayout(top)
         top_layout.setContentsMargins(40, 16, 40, 16)
+        self.heading_label = label(heading, "progress")
+        top_layout.addWidget(self.heading_label, 1)
         self.progress_label = label(
             texts("nav.step", x=progress[0], y=progress[1]) if progress else "", "progress"
         )
+        self.progress_label.setWordWrap(False)
         top_layout.addWidget(self.progress_label)
         outer.addWidget(top)
 

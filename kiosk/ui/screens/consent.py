@@ -24,10 +24,12 @@ class SectionScreen(Screen):
         *,
         progress: tuple[int, int],
         part: tuple[int, int],
+        heading: str = "",
     ) -> None:
         super().__init__(
             texts,
             title=texts.local(section.title),
+            heading=heading,
             progress=progress,
             primary=texts("section.read"),
         )

@@ -29,12 +29,14 @@ class QuestionScreen(Screen):
         *,
         progress: tuple[int, int],
         can_go_back: bool,
+        heading: str = "",
         editing_from_review: bool = False,
     ) -> None:
         primary = texts("nav.back_to_review") if editing_from_review else texts("nav.next")
         super().__init__(
             texts,
             title=texts.local(page.title),
+            heading=heading,
             progress=progress,
             back=can_go_back,
             primary=primary,

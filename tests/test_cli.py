@@ -1,0 +1,149 @@
+"""The command-line contract (DESIGN §7), run as a user would: the real ``kiosk`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from kiosk.app.demo import SYNTHETIC_ANSWERS
+from kiosk.cli import main
+from kiosk.domain.model import Packet
+from kiosk.storage.models import ConsentRecord, VisitRecord
+
+PHQ9_MILD_WITH_ITEM9 = {
+    "phq9_1": 1,
+    "phq9_2": 1,
+    "phq9_3": 0,
+    "phq9_4": 2,
+    "phq9_5": 0,
+    "phq9_6": 0,
+    "phq9_7": 1,
+    "phq9_8": 0,
+    "phq9_9": 1,
+    "phq9_difficulty": "somewhat",
+}
+
+
+def _kiosk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_forms_check_passes_on_the_shipped_forms(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["forms", "check"]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_forms_check_lists_every_problem_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "kind: questionnaire\n"
+        "id: broken\n"
+        "version: 1\n"
+        "titel: {en: Broken, es: Roto}\n"
+        "pages:\n"
+        "  - id: p1\n"
+        "    items:\n"
+        "      - {id: q1, type: scael, text: {en: Q, es: P}}\n",
+        encoding="utf-8",
+    )
+    assert main(["forms", "check", str(broken)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert f"{broken}:4: unknown key 'titel' in questionnaire; did you mean 'title'?" in out
+    assert any(line.startswith(f"{broken}:8: ") and "did you mean 'scale'" in line for line in out)
+
+
+def test_forms_score_phq9_prints_total_band_and_flag(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(PHQ9_MILD_WITH_ITEM9), encoding="utf-8")
+    result = _kiosk("forms", "score", "phq9", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "form": "phq9",
+        "version": 1,
+        "scores": {"phq9_total": {"value": 6, "band": "mild"}},
+        "flags": ["phq9_item9"],
+    }
+
+
+def test_forms_score_reads_stdin_and_severe_without_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    severe = {f"phq9_{n}": 3 for n in range(1, 9)} | {"phq9_9": 0, "phq9_difficulty": "very"}
+    result = _kiosk("forms", "score", "phq9", "--answers", "-", stdin=json.dumps(severe))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["scores"]["phq9_total"] == {"value": 24, "band": "severe"}
+    assert report["flags"] == []
+
+
+def test_forms_score_refuses_missing_and_out_of_range_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = dict(PHQ9_MILD_WITH_ITEM9)
+    del answers["phq9_3"]
+    del answers["phq9_7"]
+    answers["phq9_2"] = 4
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    assert main(["forms", "score", "phq9", "--answers", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # never a silent 0
+    assert "missing required answers: phq9_3 phq9_7" in captured.err
+    assert "answer not allowed: phq9_2 (not_a_choice)" in captured.err
+
+
+def test_forms_score_explains_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "answers.json"
+    path.write_text("{not json", encoding="utf-8")
+    assert main(["forms", "score", "phq9", "--answers", str(path)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert main(["forms", "score", "phq10", "--answers", str(path)]) == 2
+    assert "no form called 'phq10'" in capsys.readouterr().err
+
+
+def test_forms_score_accepts_a_form_file(tmp_path: Path, packet: Packet) -> None:
+    intake_answers = {k: v for k, v in SYNTHETIC_ANSWERS.items() if not k.startswith("phq9")}
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(intake_answers), encoding="utf-8")
+    form_file = packet.form("intake").source
+    assert main(["forms", "score", form_file, "--answers", str(path)]) == 0
+
+
+def test_demo_writes_a_database_and_a_signed_pdf(tmp_path: Path, packet: Packet) -> None:
+    out = tmp_path / "demo"
+    result = _kiosk("demo", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
+    pdf_path = Path(lines["consent pdf"])
+    database = Path(lines["database"])
+    assert pdf_path.parent == out and database.parent == out
+    name = str(SYNTHETIC_ANSWERS["patient_name"])
+    assert name not in pdf_path.name  # no patient data in file names
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf_path).pages)
+    assert name in text
+    assert "version 1" in text
+    assert packet.consent.meaning.get("en") in text
+    engine = create_engine(f"sqlite:///{database}")
+    with Session(engine) as session:
+        visit = session.scalars(select(VisitRecord)).one()
+        assert visit.status == "signed"
+        assert session.scalars(select(ConsentRecord)).one().document_version == 1
