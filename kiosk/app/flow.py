@@ -35,6 +35,7 @@ from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
 from kiosk.ui.texts import Texts
 
 log = logging.getLogger(__name__)
+# Log lines name what failed and the exception's type only: messages can carry patient data.
 
 Clock = Callable[[], dt.datetime]
 
@@ -130,8 +131,8 @@ class VisitFlow(QObject):
                     kiosk_id=self.config.kiosk_id,
                     now=now,
                 )
-        except SQLAlchemyError:
-            log.exception("could not start a visit")
+        except SQLAlchemyError as exc:
+            log.error("could not start a visit: %s", type(exc).__name__)
             self.show_welcome()
             return
         self.visit = Visit(self.packet, language)
@@ -228,8 +229,8 @@ class VisitFlow(QObject):
             return
         try:
             self._save_page(visit, visit_id, result)
-        except SQLAlchemyError:
-            log.exception("could not save a page")
+        except SQLAlchemyError as exc:
+            log.error("could not save a page: %s", type(exc).__name__)
             visit.rollback(checkpoint)
             if isinstance(screen, QuestionScreen):
                 screen.show_message(self.texts("errors.save_failed"))
@@ -321,8 +322,8 @@ class VisitFlow(QObject):
                     session, visit_id, content=pdf, now=now, consent_id=consent.id
                 )
                 sha256 = document.sha256
-        except (SQLAlchemyError, ValueError, OSError):
-            log.exception("could not store the signed consent")
+        except (SQLAlchemyError, ValueError, OSError) as exc:
+            log.error("could not store the signed consent: %s", type(exc).__name__)
             visit.rollback(checkpoint)
             if isinstance(screen, SignatureScreen):
                 screen.show_message(self.texts("errors.save_failed"))
@@ -339,7 +340,7 @@ class VisitFlow(QObject):
             self.config.output_dir.mkdir(parents=True, exist_ok=True)
             path = self.config.output_dir / f"{number}.pdf"
             path.write_bytes(pdf)
-        except OSError:
-            log.exception("could not write the consent PDF copy")
+        except OSError as exc:
+            log.error("could not write the consent PDF copy: %s", type(exc).__name__)
             return None
         return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 
+import pytest
 from pypdf import PdfReader
 from PySide6.QtWidgets import QLineEdit
 from sqlalchemy import select, text
@@ -277,7 +278,7 @@ def test_a_dot_is_not_a_signature_and_signed_visits_cannot_go_back(
 
 
 def test_a_failed_save_keeps_the_patient_on_the_page_with_their_answers(
-    kiosk: KioskUnderTest,
+    kiosk: KioskUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
     k = kiosk
     _start(k)
@@ -295,3 +296,5 @@ def test_a_failed_save_keeps_the_patient_on_the_page_with_their_answers(
     assert name.edit.text() == NAME
     visit = k.kiosk.flow.visit
     assert visit is not None and visit.answers == {}  # rolled back: nothing half-done
+    assert "could not save a page: OperationalError" in caplog.text
+    assert "Rosa" not in caplog.text  # no patient data in logs

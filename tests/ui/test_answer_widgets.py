@@ -115,9 +115,7 @@ def test_text_round_trips_and_empty_text_is_required(packet: Packet, texts_en: T
     assert _checked(item, widget) == Checked(problem=AnswerProblem.REQUIRED)
 
 
-def test_phone_typed_loosely_is_normalised_and_round_trips(
-    packet: Packet, texts_en: Texts
-) -> None:
+def test_phone_typed_loosely_is_normalised_and_round_trips(packet: Packet, texts_en: Texts) -> None:
     item = packet.form("intake").item("phone")
     widget = create_answer_widget(item, texts_en)
     assert isinstance(widget, PhoneAnswer)
@@ -266,16 +264,11 @@ def test_day_and_year_are_sensitive_digit_fields(packet: Packet, texts_en: Texts
 
 
 def test_every_line_edit_on_the_intake_is_sensitive(packet: Packet, texts_en: Texts) -> None:
-    edits = [
-        edit
-        for item in packet.form("intake").items
-        for edit in create_answer_widget(item, texts_en).findChildren(QLineEdit)
-    ]
+    widgets = [create_answer_widget(item, texts_en) for item in packet.form("intake").items]
+    edits = [edit for widget in widgets for edit in widget.findChildren(QLineEdit)]
     assert len(edits) >= 6  # name, day, year, phone, contact name, contact phone, other…
     for edit in edits:
-        assert _has_hints(edit, Hint.ImhSensitiveData, Hint.ImhNoPredictiveText), (
-            edit.objectName()
-        )
+        assert _has_hints(edit, Hint.ImhSensitiveData, Hint.ImhNoPredictiveText), edit.objectName()
 
 
 # --- the 0-10 scale ---------------------------------------------------------------------------
@@ -405,8 +398,8 @@ def test_multi_choice_allows_several_and_gives_a_list_of_strings(
         assert button is not None
         tap(qtbot, button)
     assert _checked_texts(widget) == ["Penicillin", "Iodine"]
-    value = widget.value()
-    assert isinstance(value, list) and sorted(value) == ["iodine", "penicillin"]
+    given = widget.value()
+    assert isinstance(given, list) and sorted(given) == ["iodine", "penicillin"]
     assert _checked(MULTI_ITEM, widget) == Checked(("penicillin", "iodine"))
     iodine = widget.button_for("iodine")
     assert iodine is not None
@@ -435,9 +428,7 @@ def test_multi_choice_in_spanish(texts_es: Texts) -> None:
 # --- yes / no ---------------------------------------------------------------------------------
 
 
-def test_yes_no_is_exclusive_and_gives_booleans(
-    qtbot: QtBot, show: Show, texts_en: Texts
-) -> None:
+def test_yes_no_is_exclusive_and_gives_booleans(qtbot: QtBot, show: Show, texts_en: Texts) -> None:
     widget = create_answer_widget(YES_NO_ITEM, texts_en)
     assert isinstance(widget, YesNoAnswer)
     show(widget)

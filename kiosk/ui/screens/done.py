@@ -41,7 +41,10 @@ class DoneScreen(QWidget):
         self.timer.start()
 
     def _show_remaining(self) -> None:
-        self.countdown.setText(self.texts("done.returning", s=self.remaining))
+        if self.remaining == 1:
+            self.countdown.setText(self.texts("done.returning_one"))
+        else:
+            self.countdown.setText(self.texts("done.returning", s=self.remaining))
 
     def _tick(self) -> None:
         self.remaining -= 1

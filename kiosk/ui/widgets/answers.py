@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -166,6 +166,53 @@ class DateAnswer(AnswerWidget):
         self.day.setText(str(int(match[3])))
 
 
+class ChoiceButton(QPushButton):
+    """A full-width answer button whose label wraps, so a long (e.g. Spanish) answer is never cut.
+
+    QPushButton cannot wrap its own text, so the words live in a word-wrapped QLabel inside it;
+    the button's height follows the label's height for the width it is given.
+    """
+
+    PADDING_X, PADDING_Y, MIN_HEIGHT = 24, 14, 64
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.label = QLabel(text)
+        self.label.setObjectName("choiceLabel")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(self.PADDING_X, self.PADDING_Y, self.PADDING_X, self.PADDING_Y)
+        layout.addWidget(self.label)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.toggled.connect(self._show_checked)
+
+    def text(self) -> str:  # the words are on the label, not on the button
+        return self.label.text()
+
+    def _show_checked(self, checked: bool) -> None:
+        self.label.setProperty("checked", checked)
+        self.label.style().unpolish(self.label)
+        self.label.style().polish(self.label)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        text_height = self.label.heightForWidth(width - 2 * self.PADDING_X)
+        return max(self.MIN_HEIGHT, text_height + 2 * self.PADDING_Y)
+
+    def sizeHint(self) -> QSize:
+        width = self.label.sizeHint().width() + 2 * self.PADDING_X
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.MIN_HEIGHT, self.MIN_HEIGHT)
+
+
 class _ButtonsAnswer(AnswerWidget):
     """Answers given by tapping buttons; each button carries its stored value."""
 
@@ -210,7 +257,7 @@ class SingleChoiceAnswer(_ButtonsAnswer):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
         for choice in item.choices:
-            button = QPushButton(texts.local(choice.label))
+            button = ChoiceButton(texts.local(choice.label))
             layout.addWidget(self._add(button, choice.value, "choice"))
 
     def value(self) -> object:
@@ -233,7 +280,7 @@ class MultiChoiceAnswer(_ButtonsAnswer):
         hint.setObjectName("hintText")
         layout.addWidget(hint)
         for choice in item.choices:
-            button = QPushButton(texts.local(choice.label))
+            button = ChoiceButton(texts.local(choice.label))
             layout.addWidget(self._add(button, choice.value, "choice"))
 
     def value(self) -> object:
