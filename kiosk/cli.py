@@ -63,11 +63,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _forms_check(args.paths or [paths.FORMS_DIR])
         return _forms_score(args.form, args.answers)
     settings = Settings.load(database_url=args.database)
-    if args.command == "run":
-        from kiosk.app.kiosk_app import run_kiosk
+    try:
+        if args.command == "run":
+            from kiosk.app.kiosk_app import run_kiosk
 
-        return run_kiosk(settings, windowed=args.windowed)
-    return _demo(settings, args.out, args.language, args.screenshots, args.database)
+            return run_kiosk(settings, windowed=args.windowed)
+        return _demo(settings, args.out, args.language, args.screenshots, args.database)
+    except FormError as exc:
+        print("The kiosk cannot start: the form files have problems.", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("Fix them, then check with: kiosk forms check", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _forms_check(targets: list[Path]) -> int:

@@ -147,3 +147,25 @@ def test_demo_writes_a_database_and_a_signed_pdf(tmp_path: Path, packet: Packet)
         visit = session.scalars(select(VisitRecord)).one()
         assert visit.status == "signed"
         assert session.scalars(select(ConsentRecord)).one().document_version == 1
+
+
+def test_the_kiosk_refuses_to_start_on_broken_forms_and_says_why(tmp_path: Path) -> None:
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "packet.yaml").write_text(
+        "kind: packet\nid: p\nversion: 1\nforms: [intake]\nconsent: ketamine_consent\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KIOSK_FORMS_DIR": str(forms)}
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "demo", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "The kiosk cannot start: the form files have problems." in result.stderr
+    assert f"{forms / 'packet.yaml'}:4: packet lists form 'intake'" in result.stderr
+    assert "Traceback" not in result.stderr

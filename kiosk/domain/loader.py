@@ -427,6 +427,45 @@ def _read_item(
     )
 
 
+def _compares(condition: Condition) -> Iterator[Compare]:
+    """Every comparison inside a condition."""
+    match condition:
+        case Compare():
+            yield condition
+        case AllOf(conditions) | AnyOf(conditions):
+            for inner in conditions:
+                yield from _compares(inner)
+        case Not(inner):
+            yield from _compares(inner)
+
+
+def _check_answer_values(
+    r: _Reader, line: int, where: str, condition: Condition | None, items: Mapping[str, Item]
+) -> None:
+    """A condition that compares a choice item with a value it can never have never holds:
+    a typo like ``equals: othr`` would silently hide a page forever, so it is an error."""
+    matching = (Comparison.EQUALS, Comparison.NOT_EQUALS, Comparison.IN, Comparison.CONTAINS)
+    for cmp in _compares(condition) if condition is not None else ():
+        item = None if cmp.is_score else items.get(cmp.subject)
+        if item is None or cmp.comparison not in matching:
+            continue
+        if item.type is ItemType.YES_NO:
+            allowed: list[object] = [True, False]
+        elif item.choices:
+            allowed = [c.value for c in item.choices]
+        else:
+            continue
+        operands = cmp.operand if isinstance(cmp.operand, tuple) else (cmp.operand,)
+        for operand in operands:
+            same_kind = [a for a in allowed if isinstance(a, bool) == isinstance(operand, bool)]
+            if operand not in same_kind:
+                r.problem(
+                    line,
+                    f"{where} compares '{item.id}' with {operand!r}, which is not one of its "
+                    f"answers{suggest(str(operand), [str(a) for a in allowed])}",
+                )
+
+
 def _item_range(item: Item) -> tuple[float, float] | None:
     """The lowest and highest score an item can contribute, or None when it is not numeric."""
     if item.type is ItemType.SCALE:
@@ -544,6 +583,9 @@ def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
                 r.problem(
                     line, f"show_if refers to '{name}', which is not on an earlier page{hint}"
                 )
+        _check_answer_values(r, r.line_of(page_data, "show_if"), where, show_if, earlier)
+        for item in items:
+            _check_answer_values(r, page_data.line, f"item '{item.id}'", item.show_if, earlier)
         if not items:
             r.problem(page_data.line, f"{where} has no items")
         pages.append(
@@ -580,6 +622,7 @@ def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
                     line,
                     f"{where} looks at {kind} '{name}', which does not exist{suggest(name, known)}",
                 )
+        _check_answer_values(r, r.line_of(flag_data, "when"), where, when, seen)
         if when is not None:
             flags.append(
                 FlagRule(

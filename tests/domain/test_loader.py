@@ -467,3 +467,42 @@ def test_load_strings_refuses_a_bare_string_leaf(tmp_path: Path) -> None:
         load_strings(folder)
     assert len(caught.value.problems) == 1
     assert "'nav.next'" in caught.value.problems[0].message
+
+
+def test_a_condition_comparing_with_an_answer_the_item_cannot_have_is_reported(
+    tmp_path: Path,
+) -> None:
+    form = tmp_path / "typo.yaml"
+    form.write_text(
+        "kind: questionnaire\n"
+        "id: typo\n"
+        "version: 1\n"
+        "title: {en: T, es: T}\n"
+        "pages:\n"
+        "  - id: first\n"
+        "    items:\n"
+        "      - id: reason\n"
+        "        type: single_choice\n"
+        "        text: {en: Why, es: Por qué}\n"
+        "        choices:\n"
+        "          - {value: other, label: {en: Other, es: Otro}}\n"
+        "          - {value: pain, label: {en: Pain, es: Dolor}}\n"
+        "  - id: second\n"
+        "    show_if: {item: reason, equals: othr}\n"
+        "    items:\n"
+        "      - {id: detail, type: text, text: {en: Tell us, es: Cuéntenos}}\n"
+        "flags:\n"
+        "  - id: pained\n"
+        "    severity: review\n"
+        "    when: {item: reason, in: [pain, true]}\n"
+        "    message: {en: M, es: M}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FormError) as caught:
+        load_document(form)
+    messages = [str(p) for p in caught.value.problems]
+    assert messages == [
+        f"{form}:15: page 'second' compares 'reason' with 'othr', which is not one of its "
+        "answers; did you mean 'other'?",
+        f"{form}:21: flag 'pained' compares 'reason' with True, which is not one of its answers",
+    ]
