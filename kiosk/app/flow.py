@@ -26,11 +26,10 @@ from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.strings import Strings
 from kiosk.domain.visit import PageSaved, StepKind, Visit, VisitError
 from kiosk.storage import repository
-from kiosk.ui.format import answer_text
 from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
-from kiosk.ui.screens.review import ReviewEntry, ReviewScreen
+from kiosk.ui.screens.review import ReviewScreen, review_entries
 from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
 from kiosk.ui.texts import Texts
 
@@ -162,7 +161,7 @@ class VisitFlow(QObject):
                 question.back_requested.connect(self._back)
                 screen: QWidget = question
             case StepKind.REVIEW:
-                screen = ReviewScreen(self._review_entries(), texts, progress=progress)
+                screen = ReviewScreen(review_entries(visit, texts), texts, progress=progress)
                 screen.confirmed.connect(self._review_confirmed)
                 screen.change_requested.connect(self._change)
                 screen.back_requested.connect(self._back)
@@ -191,30 +190,6 @@ class VisitFlow(QObject):
                 screen = DoneScreen(texts, self.config.done_seconds)
                 screen.finished.connect(self.show_welcome)
         self._show(screen)
-
-    def _review_entries(self) -> list[ReviewEntry]:
-        visit, _ = self._require_visit()
-        texts = self.texts
-        entries = []
-        for form in self.packet.forms:
-            for page in form.pages:
-                if not any(s.key == page.id for s in visit.steps):
-                    continue
-                items = visit.items_on(page)
-                for item in items:
-                    value = visit.answers.get(item.id)
-                    question = texts.local(item.text)
-                    if len(items) > 1 and page.title:  # "Their name" needs its page's context
-                        question = f"{texts.local(page.title)} — {question}"
-                    entries.append(
-                        ReviewEntry(
-                            page.id,
-                            question,
-                            answer_text(item, value, texts),
-                            missing=item.required and value is None,
-                        )
-                    )
-        return entries
 
     # --- actions ---
 

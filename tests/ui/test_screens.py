@@ -23,11 +23,12 @@ from kiosk.domain.answers import AnswerProblem
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import AnswerValue, Item, ItemType, Packet, Page
 from kiosk.domain.strings import Strings
+from kiosk.domain.visit import Visit
 from kiosk.ui.format import answer_text
 from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
-from kiosk.ui.screens.review import ReviewEntry, ReviewScreen
+from kiosk.ui.screens.review import ReviewEntry, ReviewScreen, review_entries
 from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
 from kiosk.ui.texts import Texts
 from kiosk.ui.widgets.answers import DateAnswer, ScaleAnswer, TextAnswer
@@ -99,23 +100,13 @@ def _sample_answer(item: Item, language: str) -> AnswerValue:
 
 def _review_entries(packet: Packet, texts: Texts, *, missing: str = "") -> list[ReviewEntry]:
     """Entries as the flow builds them, every question answered except ``missing``."""
-    entries = []
-    for form in packet.forms:
-        for page in form.pages:
-            for item in page.items:
-                value = None if item.id == missing else _sample_answer(item, texts.language)
-                question = texts.local(item.text)
-                if len(page.items) > 1 and page.title:
-                    question = f"{texts.local(page.title)} — {question}"
-                entries.append(
-                    ReviewEntry(
-                        page.id,
-                        question,
-                        answer_text(item, value, texts),
-                        missing=item.required and value is None,
-                    )
-                )
-    return entries
+    answers: dict[str, AnswerValue] = {
+        item.id: _sample_answer(item, texts.language)
+        for form in packet.forms
+        for item in form.items
+        if item.id != missing
+    }
+    return review_entries(Visit(packet, texts.language, answers=answers), texts)
 
 
 def _signature_screen(packet: Packet, texts: Texts) -> SignatureScreen:

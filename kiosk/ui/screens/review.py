@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QGridLayout
 
+from kiosk.domain.visit import StepKind, Visit
+from kiosk.ui.format import answer_text
 from kiosk.ui.screens.base import Screen, button, label
 from kiosk.ui.texts import Texts
 
@@ -20,6 +22,30 @@ class ReviewEntry:
     question: str
     answer: str
     missing: bool = False
+
+
+def review_entries(visit: Visit, texts: Texts) -> list[ReviewEntry]:
+    """Every question this patient was asked, with their answer in plain words."""
+    entries = []
+    for step in visit.steps:
+        if step.kind is not StepKind.PAGE:
+            continue
+        page = visit.page(step)
+        items = visit.items_on(page)
+        for item in items:
+            value = visit.answers.get(item.id)
+            question = texts.local(item.text)
+            if len(items) > 1 and page.title:  # "Their name" needs its page's context
+                question = f"{texts.local(page.title)} — {question}"
+            entries.append(
+                ReviewEntry(
+                    page.id,
+                    question,
+                    answer_text(item, value, texts),
+                    missing=item.required and value is None,
+                )
+            )
+    return entries
 
 
 class ReviewScreen(Screen):
