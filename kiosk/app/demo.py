@@ -6,11 +6,19 @@ Used by ``kiosk demo`` and for the README screenshots. The patient is invented.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEventLoop,
+    QMessageLogContext,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kiosk.app.flow import FinishedVisit
@@ -127,11 +135,18 @@ class DemoPatient:
             raise RuntimeError(f"the demo patient does not know {type(screen).__name__}")
 
 
+def _quiet_offscreen(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """The offscreen platform warns on every window it cannot resize; that is not news."""
+    if "propagateSizeHints" not in message:
+        sys.stderr.write(message + "\n")
+
+
 def ensure_app() -> QApplication:
     """The running QApplication, or a new one."""
     app = QCoreApplication.instance()
     if isinstance(app, QApplication):
         return app
+    qInstallMessageHandler(_quiet_offscreen)
     return QApplication([])
 
 
