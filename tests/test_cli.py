@@ -169,3 +169,13 @@ def test_the_kiosk_refuses_to_start_on_broken_forms_and_says_why(tmp_path: Path)
     assert "The kiosk cannot start: the form files have problems." in result.stderr
     assert f"{forms / 'packet.yaml'}:4: packet lists form 'intake'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_unscored_difficulty_question_may_be_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = {k: v for k, v in PHQ9_MILD_WITH_ITEM9.items() if k != "phq9_difficulty"}
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    assert main(["forms", "score", "phq9", "--answers", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["scores"]["phq9_total"]["value"] == 6
