@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from kiosk.domain.model import AllOf, AnswerValue, AnyOf, Compare, Comparison, Condition, Not
+from kiosk.domain.model import (
+    AllOf,
+    AnswerValue,
+    AnyOf,
+    Compare,
+    Comparison,
+    Condition,
+    Form,
+    Item,
+    Not,
+    Page,
+)
 
 
 def evaluate(
@@ -59,3 +70,25 @@ def _compare(cmp: Compare, answers: Mapping[str, AnswerValue], scores: Mapping[s
             return value <= operand
         case _:
             return value < operand
+
+
+def page_visible(page: Page, answers: Mapping[str, AnswerValue]) -> bool:
+    """A page shows when it has no condition or its condition holds."""
+    return page.show_if is None or evaluate(page.show_if, answers)
+
+
+def item_visible(item: Item, answers: Mapping[str, AnswerValue]) -> bool:
+    """An item shows when it has no condition or its condition holds."""
+    return item.show_if is None or evaluate(item.show_if, answers)
+
+
+def visible_items(forms: Iterable[Form], answers: Mapping[str, AnswerValue]) -> list[Item]:
+    """Every item a patient with these answers is asked, in order."""
+    return [
+        item
+        for form in forms
+        for page in form.pages
+        if page_visible(page, answers)
+        for item in page.items
+        if item_visible(item, answers)
+    ]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kiosk.domain.answers import AnswerProblem, validate
-from kiosk.domain.conditions import evaluate
+from kiosk.domain.conditions import evaluate, visible_items
 from kiosk.domain.model import AnswerValue, Band, FlagRule, Form, ScoreMethod, ScoreRule
 
 
@@ -95,7 +95,6 @@ def score_raw_answers(form: Form, raw: Mapping[str, object], today: dt.date) -> 
     Raises:
         UnscorableAnswersError: naming every missing required item and every invalid answer.
     """
-    from kiosk.domain.visit import visible_items
 
     answers: dict[str, AnswerValue] = {}
     invalid: dict[str, AnswerProblem] = {}

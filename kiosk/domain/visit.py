@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kiosk.domain.answers import AnswerProblem, validate
-from kiosk.domain.conditions import evaluate
+from kiosk.domain.conditions import item_visible, page_visible, visible_items
 from kiosk.domain.model import AnswerValue, Form, Item, Packet, Page
 from kiosk.domain.scoring import ScoreReport, score_forms
 from kiosk.domain.signature import DrawnSignature
@@ -62,28 +62,6 @@ class Signing:
     text_sha256: str
     statement: str
     meaning: str
-
-
-def page_visible(page: Page, answers: Mapping[str, AnswerValue]) -> bool:
-    """A page shows when it has no condition or its condition holds."""
-    return page.show_if is None or evaluate(page.show_if, answers)
-
-
-def item_visible(item: Item, answers: Mapping[str, AnswerValue]) -> bool:
-    """An item shows when it has no condition or its condition holds."""
-    return item.show_if is None or evaluate(item.show_if, answers)
-
-
-def visible_items(forms: Iterable[Form], answers: Mapping[str, AnswerValue]) -> list[Item]:
-    """Every item a patient with these answers is asked, in order."""
-    return [
-        item
-        for form in forms
-        for page in form.pages
-        if page_visible(page, answers)
-        for item in page.items
-        if item_visible(item, answers)
-    ]
 
 
 @dataclass(frozen=True)
