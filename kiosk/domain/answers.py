@@ -44,6 +44,16 @@ _DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 _PHONE_CHARS = re.compile(r"^[\d\s()+.\-]*$")
 
 
+def stored_date(value: object) -> dt.date | None:
+    """Read back a date answer as ``validate`` stores it (``YYYY-MM-DD``); None otherwise."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _clean_text(raw: str) -> str:
     """Drop control characters and collapse runs of spaces."""
     kept = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch.isspace())

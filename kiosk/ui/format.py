@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
+from kiosk.domain.answers import stored_date
 from kiosk.domain.model import AnswerValue, Item, ItemType
 from kiosk.ui.texts import Texts
-
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 def answer_text(item: Item, value: AnswerValue | None, texts: Texts) -> str:
@@ -23,12 +20,11 @@ def answer_text(item: Item, value: AnswerValue | None, texts: Texts) -> str:
             return "; ".join(labels)
         case ItemType.YES_NO:
             return texts("answers.yes") if value is True else texts("answers.no")
-        case ItemType.DATE if isinstance(value, str) and _ISO.match(value):
-            year, month, day = value.split("-")
-            month_name = texts(f"date.months.m{month}")
+        case ItemType.DATE if (day := stored_date(value)) is not None:
+            month_name = texts(f"date.months.m{day.month:02d}")
             if texts.language == "es":
-                return f"{int(day)} de {month_name} de {year}"
-            return f"{month_name} {int(day)}, {year}"
+                return f"{day.day} de {month_name} de {day.year}"
+            return f"{month_name} {day.day}, {day.year}"
         case ItemType.SCALE:
             return f"{value} / {item.maximum}"
     return str(value)

@@ -6,8 +6,6 @@ an accessible name, and reports its raw value through ``value()``; the domain va
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
@@ -23,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.domain.answers import stored_date
 from kiosk.domain.model import AnswerValue, Item, ItemType
 from kiosk.ui.texts import Texts
 
@@ -101,9 +100,6 @@ class PhoneAnswer(TextAnswer):
         self.edit.setMaxLength(24)
 
 
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-
-
 class DateAnswer(AnswerWidget):
     """A date as month (named, so 03/04 can never be misread), day and 4-digit year."""
 
@@ -155,15 +151,15 @@ class DateAnswer(AnswerWidget):
         return f"{year or '0'}-{month}-{day or '0'}"
 
     def set_value(self, value: AnswerValue | None) -> None:
-        match = _ISO.match(value) if isinstance(value, str) else None
-        if match is None:
+        day = stored_date(value)
+        if day is None:
             self.month.setCurrentIndex(0)
             self.day.clear()
             self.year.clear()
             return
-        self.year.setText(match[1])
-        self.month.setCurrentIndex(int(match[2]))
-        self.day.setText(str(int(match[3])))
+        self.year.setText(f"{day.year:04d}")
+        self.month.setCurrentIndex(day.month)
+        self.day.setText(str(day.day))
 
 
 class ChoiceButton(QPushButton):
