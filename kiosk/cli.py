@@ -93,7 +93,7 @@ def _find_form(name: str) -> Form:
     if path.suffix in (".yaml", ".yml") or path.exists():
         document = load_document(path)
         if not isinstance(document, Form):
-            raise FormError([])
+            raise KeyError(f"{name} is a consent, not a questionnaire: it has no scores")
         return document
     packet = load_packet(Settings.load().forms_dir)
     for form in packet.forms:
@@ -107,7 +107,7 @@ def _forms_score(form_name: str, answers_file: str) -> int:
     try:
         form = _find_form(form_name)
     except FormError as exc:
-        print(exc or f"{form_name} is not a questionnaire", file=sys.stderr)
+        print(exc, file=sys.stderr)
         return EXIT_USAGE
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)

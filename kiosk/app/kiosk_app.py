@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from kiosk import paths
@@ -43,9 +43,6 @@ class KioskWindow(QMainWindow):
     @property
     def screen_widget(self) -> QWidget | None:
         return self.stack.currentWidget()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        event.accept()
 
 
 def apply_theme(app: QApplication) -> None:
