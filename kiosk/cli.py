@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _forms_check(targets: list[Path]) -> int:
-    problems = check_paths(targets)
+    problems = check_paths(targets, Settings.load().text_values())
     for problem in problems:
         print(problem)
     if problems:
@@ -91,11 +91,12 @@ def _forms_check(targets: list[Path]) -> int:
 def _find_form(name: str) -> Form:
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        document = load_document(path)
+        document = load_document(path, Settings.load().text_values())
         if not isinstance(document, Form):
             raise KeyError(f"{name} is a consent, not a questionnaire: it has no scores")
         return document
-    packet = load_packet(Settings.load().forms_dir)
+    settings = Settings.load()
+    packet = load_packet(settings.forms_dir, settings.text_values())
     for form in packet.forms:
         if form.id == name:
             return form

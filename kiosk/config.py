@@ -8,20 +8,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import paths
+from kiosk.domain.loader import DEFAULT_TEXT_VALUES
 
-DEFAULT_CLINIC_NAME = "Pain Relief Clinic"
+DEFAULT_CLINIC_NAME = DEFAULT_TEXT_VALUES["clinic_name"]
+DEFAULT_CLINIC_PHONE = DEFAULT_TEXT_VALUES["clinic_phone"]  # fictional: set KIOSK_CLINIC_PHONE
+DEFAULT_FASTING_FOOD_HOURS = int(DEFAULT_TEXT_VALUES["fasting_food_hours"])
+DEFAULT_FASTING_CLEAR_LIQUID_HOURS = int(DEFAULT_TEXT_VALUES["fasting_clear_liquid_hours"])
 DEFAULT_IDLE_TIMEOUT_S = 120
 DEFAULT_DONE_SECONDS = 12
 
 
-def _int_env(name: str, default: int) -> int:
+def _int_env(name: str, default: int, unit: str = "seconds") -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SystemExit(f"{name} must be a whole number of seconds, not {raw!r}") from None
+        raise SystemExit(f"{name} must be a whole number of {unit}, not {raw!r}") from None
     if value <= 0:
         raise SystemExit(f"{name} must be more than 0")
     return value
@@ -34,6 +38,9 @@ class Settings:
     database_url: str
     forms_dir: Path
     clinic_name: str
+    clinic_phone: str
+    fasting_food_hours: int
+    fasting_clear_liquid_hours: int
     kiosk_id: str
     language: str
     idle_timeout_s: int
@@ -52,9 +59,25 @@ class Settings:
             or paths.default_database_url(),
             forms_dir=forms_dir or Path(os.environ.get("KIOSK_FORMS_DIR") or paths.FORMS_DIR),
             clinic_name=os.environ.get("KIOSK_CLINIC_NAME") or DEFAULT_CLINIC_NAME,
+            clinic_phone=os.environ.get("KIOSK_CLINIC_PHONE") or DEFAULT_CLINIC_PHONE,
+            fasting_food_hours=_int_env(
+                "KIOSK_FASTING_FOOD_HOURS", DEFAULT_FASTING_FOOD_HOURS, "hours"
+            ),
+            fasting_clear_liquid_hours=_int_env(
+                "KIOSK_FASTING_CLEAR_LIQUID_HOURS", DEFAULT_FASTING_CLEAR_LIQUID_HOURS, "hours"
+            ),
             kiosk_id=os.environ.get("KIOSK_ID") or socket.gethostname(),
             language=language,
             idle_timeout_s=_int_env("KIOSK_IDLE_TIMEOUT_S", DEFAULT_IDLE_TIMEOUT_S),
             done_seconds=_int_env("KIOSK_DONE_SECONDS", DEFAULT_DONE_SECONDS),
             output_dir=Path(os.environ.get("KIOSK_OUTPUT_DIR") or paths.data_dir() / "consents"),
         )
+
+    def text_values(self) -> dict[str, str]:
+        """The clinic's values for ``{clinic_name}``-style placeholders in form text."""
+        return {
+            "clinic_name": self.clinic_name,
+            "clinic_phone": self.clinic_phone,
+            "fasting_food_hours": str(self.fasting_food_hours),
+            "fasting_clear_liquid_hours": str(self.fasting_clear_liquid_hours),
+        }

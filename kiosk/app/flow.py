@@ -20,12 +20,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.documents.consent_pdf import ConsentPdfData, render_consent_pdf
-from kiosk.domain.model import Packet
+from kiosk.domain.answers import AnswerProblem
+from kiosk.domain.model import Packet, Page
 from kiosk.domain.scoring import ScoreReport
 from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.strings import Strings
-from kiosk.domain.visit import PageSaved, StepKind, Visit, VisitError
+from kiosk.domain.visit import AttestationsSaved, PageSaved, StepKind, Visit, VisitError
 from kiosk.storage import repository
+from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
@@ -87,6 +89,7 @@ class VisitFlow(QObject):
         self.visit: Visit | None = None
         self.visit_id: str | None = None
         self.screen: QWidget | None = None
+        self._pending_notice = ""  # a calm note for the next screen (e.g. after a quiz miss)
 
     # --- plumbing ---
 
@@ -165,18 +168,39 @@ class VisitFlow(QObject):
                 screen.confirmed.connect(self._review_confirmed)
                 screen.change_requested.connect(self._change)
                 screen.back_requested.connect(self._back)
-            case StepKind.SECTION:
+            case StepKind.SECTION | StepKind.RETEACH:
                 sections = self.packet.consent.sections
-                index = next(i for i, s in enumerate(sections) if s.id == step.key)
+                key = visit.quiz_question().section if step.kind is StepKind.RETEACH else step.key
+                index = next(i for i, s in enumerate(sections) if s.id == key)
                 screen = SectionScreen(
                     sections[index],
                     texts,
                     progress=progress,
                     part=(index + 1, len(sections)),
                     heading=texts.local(self.packet.consent.title),
+                    primary=texts("quiz.try_again") if step.kind is StepKind.RETEACH else "",
                 )
+                if step.kind is StepKind.RETEACH:
+                    screen.show_notice(texts("quiz.reteach"))
                 screen.read.connect(self._next)
                 screen.back_requested.connect(self._back)
+            case StepKind.QUIZ:
+                screen = self._quiz_screen(visit, texts, progress)
+            case StepKind.ATTEST:
+                attest = QuestionScreen(
+                    Page("attestations", self.packet.consent.attestations),
+                    self.packet.consent.attestations,
+                    visit.attestations,
+                    texts,
+                    progress=progress,
+                    can_go_back=True,
+                    heading=texts.local(self.packet.consent.title),
+                    title=texts("attest.title"),
+                )
+                attest.show_notice(texts("attest.intro"))
+                attest.submitted.connect(self._attested)
+                attest.back_requested.connect(self._back)
+                screen = attest
             case StepKind.SIGN:
                 screen = SignatureScreen(
                     self.packet.consent.statement.get(visit.language),
@@ -189,9 +213,90 @@ class VisitFlow(QObject):
             case StepKind.DONE:
                 screen = DoneScreen(texts, self.config.done_seconds)
                 screen.finished.connect(self.show_welcome)
+        if self._pending_notice:
+            if isinstance(screen, Screen):
+                screen.show_notice(self._pending_notice)
+            self._pending_notice = ""
         self._show(screen)
 
+    def _quiz_screen(self, visit: Visit, texts: Texts, progress: tuple[int, int]) -> Screen:
+        question = visit.quiz_question()
+        quiz = self.packet.consent.quiz
+        questions = quiz.questions if quiz else ()
+        number = next(i for i, q in enumerate(questions) if q.id == question.id) + 1
+        item = question.as_item()
+        screen = QuestionScreen(
+            Page(f"quiz_{question.id}", (item,)),
+            (item,),
+            {},
+            texts,
+            progress=progress,
+            can_go_back=True,
+            heading=texts("quiz.count", x=number, y=len(questions)),
+            title=texts("quiz.title"),
+            primary=texts("quiz.check"),
+        )
+        screen.submitted.connect(self._quiz_answered)
+        screen.back_requested.connect(self._back)
+        return screen
+
     # --- actions ---
+
+    def _quiz_answered(self, raw: dict[str, object]) -> None:
+        visit, visit_id = self._require_visit()
+        screen = self.screen
+        checkpoint = visit.checkpoint()
+        question = visit.quiz_question()
+        answered = visit.answer_quiz(raw.get(question.id))
+        if answered is None:
+            if isinstance(screen, QuestionScreen):
+                screen.show_problems({question.id: AnswerProblem.REQUIRED})
+            return
+        try:
+            with self.sessions.begin() as session:
+                repository.record_quiz_attempt(
+                    session,
+                    visit_id,
+                    consent=self.packet.consent,
+                    attempt=answered.attempt,
+                    raised=answered.raised,
+                    now=self.clock(),
+                )
+        except SQLAlchemyError as exc:
+            log.error("could not save a quiz answer: %s", type(exc).__name__)
+            visit.rollback(checkpoint)
+            if isinstance(screen, QuestionScreen):
+                screen.show_message(self.texts("errors.save_failed"))
+            return
+        if not answered.attempt.correct and visit.current.kind is not StepKind.RETEACH:
+            self._pending_notice = self.texts("quiz.discuss")
+        self.show_step()
+
+    def _attested(self, raw: dict[str, object]) -> None:
+        visit, visit_id = self._require_visit()
+        screen = self.screen
+        checkpoint = visit.checkpoint()
+        result = visit.submit_attestations(raw, self.clock().date())
+        if not isinstance(result, AttestationsSaved):
+            if isinstance(screen, QuestionScreen):
+                screen.show_problems(result)
+            return
+        try:
+            with self.sessions.begin() as session:
+                repository.set_consent_flags(
+                    session,
+                    visit_id,
+                    consent=self.packet.consent,
+                    flags=result.flags,
+                    now=self.clock(),
+                )
+        except SQLAlchemyError as exc:
+            log.error("could not save the attestations: %s", type(exc).__name__)
+            visit.rollback(checkpoint)
+            if isinstance(screen, QuestionScreen):
+                screen.show_message(self.texts("errors.save_failed"))
+            return
+        self.show_step()
 
     def _page_submitted(self, raw: dict[str, object]) -> None:
         visit, visit_id = self._require_visit()

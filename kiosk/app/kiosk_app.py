@@ -69,7 +69,7 @@ class Kiosk:
 
 def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
     """Load forms and strings, open the database, wire the flow to a window on Welcome."""
-    packet = load_packet(settings.forms_dir)
+    packet = load_packet(settings.forms_dir, settings.text_values())
     strings = load_strings(paths.STRINGS_DIR)
     engine = make_engine(settings.database_url)
     create_schema(engine)

@@ -10,10 +10,10 @@ import datetime as dt
 import enum
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from kiosk.domain.model import AnswerValue, Item, ItemType
+from kiosk.domain.model import AnswerValue, Item, ItemType, Row
 
 OLDEST_AGE_YEARS = 120
 
@@ -29,6 +29,9 @@ class AnswerProblem(enum.StrEnum):
     PHONE_INVALID = "phone_invalid"
     NOT_A_CHOICE = "not_a_choice"
     OUT_OF_RANGE = "out_of_range"
+    EXCLUSIVE_CHOICE = "exclusive_choice"  # "None of these" together with another choice
+    ROW_INCOMPLETE = "row_incomplete"  # a list row without its required field
+    TOO_MANY_ROWS = "too_many_rows"
     UNKNOWN_ITEM = "unknown_item"  # only from files: the form has no such item
 
 
@@ -89,6 +92,14 @@ def validate(item: Item, raw: object, today: dt.date) -> Checked:
             if isinstance(raw, bool):
                 return Checked(raw)
             return Checked(problem=AnswerProblem.NOT_A_CHOICE)
+        case ItemType.AGREE:
+            if raw is True:
+                return Checked(True)
+            if raw is False:
+                return Checked(problem=AnswerProblem.REQUIRED) if item.required else Checked()
+            return Checked(problem=AnswerProblem.NOT_A_CHOICE)
+        case ItemType.LIST:
+            return _rows(item, raw)
         case ItemType.SCALE:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 return Checked(problem=AnswerProblem.OUT_OF_RANGE)
@@ -153,5 +164,39 @@ def _multi(item: Item, raw: object) -> Checked:
             return Checked(problem=AnswerProblem.NOT_A_CHOICE)
         if str(choice.value) not in chosen:
             chosen.append(str(choice.value))
+    exclusive = [c for c in item.choices if c.exclusive and str(c.value) in chosen]
+    if exclusive and len(chosen) > 1:
+        return Checked(problem=AnswerProblem.EXCLUSIVE_CHOICE)
     order = [str(c.value) for c in item.choices]
     return Checked(tuple(sorted(chosen, key=order.index)))
+
+
+def _rows(item: Item, raw: object) -> Checked:
+    """Rows of a list item: blank rows are dropped, each kept row has its required fields."""
+    if isinstance(raw, str | Mapping) or not isinstance(raw, Sequence):
+        return Checked(problem=AnswerProblem.NOT_A_CHOICE)
+    rows: list[Row] = []
+    for raw_row in raw:
+        if not isinstance(raw_row, Mapping):
+            return Checked(problem=AnswerProblem.NOT_A_CHOICE)
+        if any(key not in {c.id for c in item.columns} for key in raw_row):
+            return Checked(problem=AnswerProblem.UNKNOWN_ITEM)
+        row: dict[str, str] = {}
+        for column in item.columns:
+            value = raw_row.get(column.id, "")
+            if not isinstance(value, str):
+                return Checked(problem=AnswerProblem.NOT_A_CHOICE)
+            text = _clean_text(value)
+            if len(text) > column.max_length:
+                return Checked(problem=AnswerProblem.TOO_LONG)
+            row[column.id] = text
+        if not any(row.values()):
+            continue
+        if any(column.required and not row[column.id] for column in item.columns):
+            return Checked(problem=AnswerProblem.ROW_INCOMPLETE)
+        rows.append(row)
+    if len(rows) > item.max_rows:
+        return Checked(problem=AnswerProblem.TOO_MANY_ROWS)
+    if not rows:
+        return Checked(problem=AnswerProblem.REQUIRED) if item.required else Checked()
+    return Checked(tuple(rows))

@@ -7,6 +7,7 @@ problem, each with ``file:line``, what is wrong and, where it can guess, what th
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from kiosk.domain.model import (
     AnyOf,
     Band,
     Choice,
+    Column,
     Compare,
     Comparison,
     Condition,
@@ -31,15 +33,27 @@ from kiosk.domain.model import (
     ItemType,
     LocalizedText,
     Not,
+    Notice,
     Packet,
     Page,
+    Quiz,
+    QuizQuestion,
     ScoreMethod,
     ScoreRule,
     Section,
     Severity,
 )
+from kiosk.domain.model import TEXT_VALUES as TEXT_VALUE_NAMES
 
 PACKET_FILE = "packet.yaml"
+DEFAULT_TEXT_VALUES: Mapping[str, str] = {
+    "clinic_name": "Pain Relief Clinic",
+    "clinic_phone": "555-0100",  # reserved for fiction; the kiosk passes the real one
+    "fasting_food_hours": "6",
+    "fasting_clear_liquid_hours": "2",
+}
+"""What ``{clinic_name}`` etc. become when the caller passes no clinic settings."""
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 IDENTITY_ROLES = ("name", "birth_date")
 NUMERIC_TYPES = (ItemType.SCALE, ItemType.SINGLE_CHOICE)
 
@@ -108,7 +122,27 @@ class _Reader:
     """Reads one file's parsed YAML into model objects, recording problems as it goes."""
 
     file: str
+    values: Mapping[str, str] = field(default_factory=lambda: DEFAULT_TEXT_VALUES)
     problems: list[Problem] = field(default_factory=list)
+
+    def fill(self, text: str, line: int, where: str) -> str:
+        """Put the clinic's settings into ``{clinic_name}``-style placeholders."""
+
+        def replace(match: re.Match[str]) -> str:
+            if match[1] is None:
+                return match[0][0]  # {{ or }} stands for one brace
+            name = match[1].strip()
+            if name in self.values:
+                return self.values[name]
+            self.problem(
+                line,
+                f"{where} uses '{{{name}}}', which is not a clinic setting; use one of "
+                f"{', '.join('{' + n + '}' for n in TEXT_VALUE_NAMES)}"
+                f"{suggest(name, TEXT_VALUE_NAMES)}",
+            )
+            return match[0]
+
+        return _PLACEHOLDER.sub(replace, text)
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
@@ -219,7 +253,7 @@ class _Reader:
             if not isinstance(text, str) or not text.strip():
                 self.problem(texts.line, f"{where} '{key}' has no '{lang}' text")
                 text = ""
-            values[lang] = text.strip()
+            values[lang] = self.fill(text.strip(), line, f"{where} '{key}'")
         return LocalizedText(values)
 
     def optional_text(self, data: _LineMap, key: str, where: str) -> LocalizedText | None:
@@ -253,6 +287,27 @@ class _Reader:
             return default
 
     # --- conditions ---
+
+    def setting_number(self, data: _LineMap, where: str) -> float | None:
+        """Read ``{setting: fasting_food_hours}``: a number taken from the clinic's settings."""
+        if not self.keys(data, where, ("setting",)):
+            return None
+        name = str(data["setting"])
+        if name not in self.values:
+            self.problem(
+                self.line_of(data, "setting"),
+                f"{where} uses setting '{name}', which does not exist"
+                f"{suggest(name, TEXT_VALUE_NAMES)}",
+            )
+            return None
+        try:
+            return float(self.values[name])
+        except ValueError:
+            self.problem(
+                self.line_of(data, "setting"),
+                f"{where} uses setting '{name}', whose value is not a number",
+            )
+            return None
 
     def condition(
         self, value: Any, line: int, where: str, refs: list[tuple[str, bool, int]]
@@ -301,8 +356,15 @@ class _Reader:
             seq = self.sequence(raw, self.line_of(data, "in"), f"{where} 'in'")
             operand = tuple(seq or ())
         elif comparison in (Comparison.GTE, Comparison.GT, Comparison.LTE, Comparison.LT):
+            if isinstance(raw, _LineMap):
+                raw = self.setting_number(raw, f"{where} '{used[0]}'")
+                if raw is None:
+                    return None
             if isinstance(raw, bool) or not isinstance(raw, int | float):
-                self.problem(self.line_of(data, used[0]), f"{where} '{used[0]}' needs a number")
+                self.problem(
+                    self.line_of(data, used[0]),
+                    f"{where} '{used[0]}' needs a number or {{setting: name}}",
+                )
                 return None
             operand = raw
         elif comparison is Comparison.ANSWERED:
@@ -318,7 +380,7 @@ class _Reader:
 # --- questionnaire ----------------------------------------------------------------------------
 
 _FORM_KEYS = ("kind", "id", "version", "title", "pages")
-_FORM_OPTIONAL = ("loinc", "copyright", "choice_sets", "scores", "flags")
+_FORM_OPTIONAL = ("loinc", "copyright", "choice_sets", "scores", "flags", "published_wording")
 _ITEM_OPTIONAL = (
     "required",
     "help",
@@ -332,7 +394,11 @@ _ITEM_OPTIONAL = (
     "loinc",
     "show_if",
     "identity",
+    "columns",
+    "add_label",
+    "max_rows",
 )
+_LIST_KEYS = ("columns", "add_label", "max_rows")
 
 
 def _read_choices(r: _Reader, value: Any, line: int, where: str) -> tuple[Choice, ...]:
@@ -342,7 +408,7 @@ def _read_choices(r: _Reader, value: Any, line: int, where: str) -> tuple[Choice
     choices: list[Choice] = []
     for raw, ln in zip(seq, seq.item_lines, strict=True):
         data = r.mapping(raw, ln, f"each choice of {where}")
-        if data is None or not r.keys(data, "choice", ("value", "label"), ("code",)):
+        if data is None or not r.keys(data, "choice", ("value", "label"), ("code", "exclusive")):
             continue
         choice_value = data["value"]
         if isinstance(choice_value, bool) or not isinstance(choice_value, str | int):
@@ -355,7 +421,12 @@ def _read_choices(r: _Reader, value: Any, line: int, where: str) -> tuple[Choice
         if any(c.value == choice_value for c in choices):
             r.problem(r.line_of(data, "value"), f"choice value {choice_value!r} is used twice")
         choices.append(
-            Choice(choice_value, r.text(data, "label", "choice"), r.string(data, "code", "choice"))
+            Choice(
+                choice_value,
+                r.text(data, "label", "choice"),
+                r.string(data, "code", "choice"),
+                r.boolean(data, "exclusive", "choice", False),
+            )
         )
     return tuple(choices)
 
@@ -389,6 +460,12 @@ def _read_item(
             choices = _read_choices(r, raw, r.line_of(data, "choices"), f"{where} 'choices'")
     elif is_choice:
         r.problem(data.line, f"{where} is {item_type}: it needs 'choices'")
+    if item_type is not ItemType.MULTI_CHOICE and any(c.exclusive for c in choices):
+        r.problem(
+            r.line_of(data, "choices"),
+            f"{where}: 'exclusive' is only for multi_choice items (single choices already are)",
+        )
+    columns = _read_columns(r, data, where, item_type)
     scale_keys = ("min", "max", "min_label", "max_label")
     if item_type is not ItemType.SCALE:
         for key in scale_keys:
@@ -424,7 +501,45 @@ def _read_item(
         loinc=r.string(data, "loinc", where),
         show_if=show_if,
         identity=identity,
+        columns=columns,
+        add_label=r.optional_text(data, "add_label", where),
+        max_rows=r.integer(data, "max_rows", where, 30),
     )
+
+
+def _read_columns(
+    r: _Reader, data: _LineMap, where: str, item_type: ItemType
+) -> tuple[Column, ...]:
+    """A list item's row fields; other item types take none of the list keys."""
+    if item_type is not ItemType.LIST:
+        for key in _LIST_KEYS:
+            if key in data:
+                r.problem(r.line_of(data, key), f"'{key}' is only for list items, not {where}")
+        return ()
+    if "add_label" not in data:
+        r.problem(data.line, f"{where} is a list: it needs 'add_label' (e.g. Add another medicine)")
+    if "max_rows" in data and r.integer(data, "max_rows", where, 30) < 1:
+        r.problem(r.line_of(data, "max_rows"), f"{where} 'max_rows' must be at least 1")
+    columns: list[Column] = []
+    for column_data, _ in r.each(data, "columns", where):
+        if not r.keys(column_data, "column", ("id", "text"), ("required", "max_length")):
+            continue
+        column_id = r.identifier(column_data, "id", "column")
+        if any(c.id == column_id for c in columns):
+            r.problem(column_data.line, f"{where} has two columns called '{column_id}'")
+        columns.append(
+            Column(
+                column_id,
+                r.text(column_data, "text", f"column '{column_id}'"),
+                r.boolean(column_data, "required", "column", True),
+                r.integer(column_data, "max_length", "column", 200),
+            )
+        )
+    if not columns:
+        r.problem(r.line_of(data, "columns"), f"{where} is a list: it needs 'columns'")
+    elif not columns[0].required:
+        r.problem(r.line_of(data, "columns"), f"{where}: its first column must be required")
+    return tuple(columns)
 
 
 def _compares(condition: Condition) -> Iterator[Compare]:
@@ -447,9 +562,13 @@ def _check_answer_values(
     matching = (Comparison.EQUALS, Comparison.NOT_EQUALS, Comparison.IN, Comparison.CONTAINS)
     for cmp in _compares(condition) if condition is not None else ():
         item = None if cmp.is_score else items.get(cmp.subject)
+        if item is not None and item.type is ItemType.LIST:
+            if cmp.comparison is not Comparison.ANSWERED:
+                r.problem(line, f"{where} can only ask whether list '{item.id}' is answered")
+            continue
         if item is None or cmp.comparison not in matching:
             continue
-        if item.type is ItemType.YES_NO:
+        if item.type in (ItemType.YES_NO, ItemType.AGREE):
             allowed: list[object] = [True, False]
         elif item.choices:
             allowed = [c.value for c in item.choices]
@@ -605,33 +724,7 @@ def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
     score_ids = {s.id for s in scores}
     if len(score_ids) != len(scores):
         r.problem(r.line_of(data, "scores"), "two scores share an id")
-    flags: list[FlagRule] = []
-    for flag_data, _ in r.each(data, "flags", "form") if "flags" in data else ():
-        keys_ok = r.keys(flag_data, "flag", ("id", "severity", "when", "message"))
-        if not keys_ok and "when" not in flag_data:
-            continue
-        flag_id = r.identifier(flag_data, "id", "flag")
-        where = f"flag '{flag_id}'"
-        refs = []
-        when = r.condition(flag_data["when"], r.line_of(flag_data, "when"), f"{where} 'when'", refs)
-        for name, is_score, line in refs:
-            known = score_ids if is_score else seen
-            if name not in known:
-                kind = "score" if is_score else "item"
-                r.problem(
-                    line,
-                    f"{where} looks at {kind} '{name}', which does not exist{suggest(name, known)}",
-                )
-        _check_answer_values(r, r.line_of(flag_data, "when"), where, when, seen)
-        if when is not None:
-            flags.append(
-                FlagRule(
-                    id=flag_id,
-                    severity=r.enum(flag_data, "severity", Severity, where, Severity.REVIEW),
-                    when=when,
-                    message=r.text(flag_data, "message", where),
-                )
-            )
+    flags = _read_flags(r, data, seen, score_ids)
     return Form(
         id=form_id,
         version=r.integer(data, "version", "form"),
@@ -641,16 +734,57 @@ def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
         flags=tuple(flags),
         loinc=r.string(data, "loinc", "form"),
         copyright=r.string(data, "copyright", "form"),
+        published_wording=r.boolean(data, "published_wording", "form", False),
         source=r.file,
     )
+
+
+def _read_flags(
+    r: _Reader, data: _LineMap, items: Mapping[str, Item], score_ids: set[str]
+) -> tuple[FlagRule, ...]:
+    """Read a document's ``flags``; each may look only at ``items`` and ``score_ids``."""
+    flags: list[FlagRule] = []
+    for flag_data, _ in r.each(data, "flags", "form") if "flags" in data else ():
+        keys_ok = r.keys(flag_data, "flag", ("id", "severity", "when", "message"))
+        if not keys_ok and "when" not in flag_data:
+            continue
+        flag_id = r.identifier(flag_data, "id", "flag")
+        if any(f.id == flag_id for f in flags):
+            r.problem(flag_data.line, f"flag id '{flag_id}' is used twice")
+        where = f"flag '{flag_id}'"
+        refs: list[tuple[str, bool, int]] = []
+        when = r.condition(flag_data["when"], r.line_of(flag_data, "when"), f"{where} 'when'", refs)
+        for name, is_score, line in refs:
+            known: Iterable[str] = score_ids if is_score else items
+            if name not in known:
+                kind = "score" if is_score else "item"
+                r.problem(
+                    line,
+                    f"{where} looks at {kind} '{name}', which does not exist{suggest(name, known)}",
+                )
+        _check_answer_values(r, r.line_of(flag_data, "when"), where, when, items)
+        if when is not None:
+            flags.append(
+                FlagRule(
+                    id=flag_id,
+                    severity=r.enum(flag_data, "severity", Severity, where, Severity.REVIEW),
+                    when=when,
+                    message=r.text(flag_data, "message", where),
+                )
+            )
+    return tuple(flags)
 
 
 # --- consent and packet -----------------------------------------------------------------------
 
 
+_CONSENT_KEYS = ("kind", "id", "version", "title", "sections", "statement", "meaning")
+_CONSENT_OPTIONAL = ("quiz", "attestations", "flags")
+_ATTESTATION_TYPES = (ItemType.AGREE, ItemType.SINGLE_CHOICE, ItemType.YES_NO)
+
+
 def _read_consent(r: _Reader, data: _LineMap) -> ConsentDocument | None:
-    required = ("kind", "id", "version", "title", "sections", "statement", "meaning")
-    r.keys(data, "consent", required)
+    r.keys(data, "consent", _CONSENT_KEYS, _CONSENT_OPTIONAL)
     sections: list[Section] = []
     for section_data, _ in r.each(data, "sections", "consent"):
         r.keys(section_data, "section", ("id", "title", "body"))
@@ -667,6 +801,20 @@ def _read_consent(r: _Reader, data: _LineMap) -> ConsentDocument | None:
         )
     if not sections:
         r.problem(r.line_of(data, "sections"), "a consent needs at least one section")
+    quiz = _read_quiz(r, data, [s.id for s in sections]) if "quiz" in data else None
+    attestations: dict[str, Item] = {}
+    for item_data, _ in r.each(data, "attestations", "consent") if "attestations" in data else ():
+        item = _read_item(r, item_data, {}, [])
+        if item is None:
+            continue
+        if item.id in attestations or (quiz and any(q.id == item.id for q in quiz.questions)):
+            r.problem(item_data.line, f"id '{item.id}' is used twice in this consent")
+        if item.type not in _ATTESTATION_TYPES or item.show_if is not None:
+            r.problem(
+                item_data.line,
+                f"attestation '{item.id}' must be agree, yes_no or single_choice, with no show_if",
+            )
+        attestations[item.id] = item
     return ConsentDocument(
         id=r.identifier(data, "id", "consent"),
         version=r.integer(data, "version", "consent"),
@@ -674,8 +822,62 @@ def _read_consent(r: _Reader, data: _LineMap) -> ConsentDocument | None:
         sections=tuple(sections),
         statement=r.text(data, "statement", "consent"),
         meaning=r.text(data, "meaning", "consent"),
+        quiz=quiz,
+        attestations=tuple(attestations.values()),
+        flags=_read_flags(r, data, attestations, set()),
         source=r.file,
     )
+
+
+def _read_quiz(r: _Reader, data: _LineMap, section_ids: list[str]) -> Quiz | None:
+    quiz_data = r.mapping(data["quiz"], r.line_of(data, "quiz"), "'quiz'")
+    if quiz_data is None or not r.keys(quiz_data, "quiz", ("flag", "questions")):
+        return None
+    flag_data = r.mapping(quiz_data["flag"], r.line_of(quiz_data, "flag"), "quiz 'flag'")
+    flag = Notice("", Severity.REVIEW, LocalizedText({}))
+    if flag_data is not None and r.keys(flag_data, "quiz flag", ("id", "severity", "message")):
+        flag = Notice(
+            r.identifier(flag_data, "id", "quiz flag"),
+            r.enum(flag_data, "severity", Severity, "quiz flag", Severity.REVIEW),
+            r.text(flag_data, "message", "quiz flag"),
+        )
+    questions: list[QuizQuestion] = []
+    for q_data, _ in r.each(quiz_data, "questions", "quiz"):
+        if not r.keys(q_data, "question", ("id", "section", "text", "choices", "correct")):
+            continue
+        question_id = r.identifier(q_data, "id", "question")
+        where = f"question '{question_id}'"
+        if any(q.id == question_id for q in questions):
+            r.problem(q_data.line, f"{where} is used twice")
+        section = str(q_data["section"])
+        if section not in section_ids:
+            r.problem(
+                r.line_of(q_data, "section"),
+                f"{where} refers to section '{section}', which does not exist"
+                f"{suggest(section, section_ids)}",
+            )
+        choices = _read_choices(r, q_data["choices"], r.line_of(q_data, "choices"), where)
+        correct = q_data["correct"]
+        if not any(c.value == correct and not isinstance(correct, bool) for c in choices):
+            r.problem(
+                r.line_of(q_data, "correct"),
+                f"{where} 'correct' is {correct!r}, which is not one of its choices"
+                f"{suggest(str(correct), [str(c.value) for c in choices])}",
+            )
+        if len(choices) < 2:
+            r.problem(r.line_of(q_data, "choices"), f"{where} needs at least two choices")
+        questions.append(
+            QuizQuestion(
+                question_id,
+                section,
+                r.text(q_data, "text", where),
+                choices,
+                correct if isinstance(correct, str | int) else str(correct),
+            )
+        )
+    if not questions:
+        r.problem(r.line_of(quiz_data, "questions"), "a quiz needs at least one question")
+    return Quiz(tuple(questions), flag)
 
 
 Document = Form | ConsentDocument
@@ -707,9 +909,9 @@ def _parse(path: Path, r: _Reader) -> _LineMap | None:
 
 
 def _read_file(
-    path: Path, problems: list[Problem]
+    path: Path, problems: list[Problem], values: Mapping[str, str] | None = None
 ) -> tuple[str | None, Document | _LineMap | None]:
-    r = _Reader(str(path))
+    r = _Reader(str(path), dict(DEFAULT_TEXT_VALUES) | dict(values or {}))
     data = _parse(path, r)
     result: tuple[str | None, Document | _LineMap | None] = (None, None)
     if data is not None:
@@ -728,10 +930,13 @@ def _read_file(
     return result
 
 
-def load_document(path: Path) -> Document:
-    """Load one questionnaire or consent file. Raises FormError listing every problem."""
+def load_document(path: Path, values: Mapping[str, str] | None = None) -> Document:
+    """Load one questionnaire or consent file. Raises FormError listing every problem.
+
+    ``values`` are the clinic's settings for ``{clinic_name}``-style placeholders.
+    """
     problems: list[Problem] = []
-    _kind, document = _read_file(path, problems)
+    _kind, document = _read_file(path, problems, values)
     if problems:
         raise FormError(problems)
     if not isinstance(document, Form | ConsentDocument):
@@ -743,8 +948,10 @@ def _form_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if p.is_file())
 
 
-def load_packet(directory: Path) -> Packet:
+def load_packet(directory: Path, values: Mapping[str, str] | None = None) -> Packet:
     """Load ``packet.yaml`` and every form it names from ``directory``.
+
+    ``values`` are the clinic's settings for ``{clinic_name}``-style placeholders.
 
     Raises:
         FormError: with every problem in every file, each with its location.
@@ -754,7 +961,7 @@ def load_packet(directory: Path) -> Packet:
     packet_data: _LineMap | None = None
     packet_path = directory / PACKET_FILE
     for path in _form_files(directory):
-        kind, value = _read_file(path, problems)
+        kind, value = _read_file(path, problems, values)
         if kind == "packet" and isinstance(value, _LineMap):
             if path.name != PACKET_FILE:
                 problems.append(Problem(str(path), 1, f"a packet must be named {PACKET_FILE}"))
@@ -835,21 +1042,21 @@ def _check_packet_items(r: _Reader, data: _LineMap, forms: list[Form]) -> None:
             r.problem(r.line_of(data, "forms"), f"no item in the packet has 'identity: {role}'")
 
 
-def check_paths(paths: Iterable[Path]) -> list[Problem]:
+def check_paths(paths: Iterable[Path], values: Mapping[str, str] | None = None) -> list[Problem]:
     """Check form files and folders; a folder with a packet is checked as a whole packet."""
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
             if (path / PACKET_FILE).exists():
                 try:
-                    load_packet(path)
+                    load_packet(path, values)
                 except FormError as exc:
                     problems.extend(exc.problems)
             else:
                 for file in _form_files(path):
-                    _read_file(file, problems)
+                    _read_file(file, problems, values)
         elif path.exists():
-            _read_file(path, problems)
+            _read_file(path, problems, values)
         else:
             problems.append(Problem(str(path), 0, "no such file or folder"))
     return problems

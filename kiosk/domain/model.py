@@ -14,8 +14,20 @@ from typing import TypeAlias
 LANGUAGES: tuple[str, ...] = ("en", "es")
 """Languages every patient-facing text must be written in."""
 
-AnswerValue: TypeAlias = str | int | bool | tuple[str, ...]
-"""A normalised answer: text/date/phone/choice -> str or int, yes/no -> bool, multi -> tuple."""
+Row: TypeAlias = Mapping[str, str]
+"""One row of a list answer (e.g. one medicine): column id -> text."""
+
+AnswerValue: TypeAlias = str | int | bool | tuple[str, ...] | tuple[Row, ...]
+"""A normalised answer: text/date/phone/choice -> str or int, yes/no/agree -> bool,
+multi -> tuple of choice values, list -> tuple of rows."""
+
+TEXT_VALUES: tuple[str, ...] = (
+    "clinic_name",
+    "clinic_phone",
+    "fasting_food_hours",
+    "fasting_clear_liquid_hours",
+)
+"""Clinic settings a form's text may name as ``{clinic_name}``; the loader fills them in."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,8 @@ class ItemType(enum.StrEnum):
     MULTI_CHOICE = "multi_choice"
     YES_NO = "yes_no"
     SCALE = "scale"
+    LIST = "list"  # rows the patient adds, e.g. one per medicine
+    AGREE = "agree"  # one tick box, e.g. "I have read this"
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,17 @@ class Choice:
     value: str | int
     label: LocalizedText
     code: str | None = None  # LOINC answer code (LA…)
+    exclusive: bool = False  # multi-choice: "None of these" clears every other choice
+
+
+@dataclass(frozen=True)
+class Column:
+    """One field of each row of a list item (e.g. a medicine's name)."""
+
+    id: str
+    text: LocalizedText
+    required: bool = True
+    max_length: int = 200
 
 
 # --- conditions -------------------------------------------------------------------------------
@@ -123,6 +148,9 @@ class Item:
     loinc: str | None = None
     show_if: Condition | None = None
     identity: str | None = None  # "name" or "birth_date": the patient's identity fields
+    columns: tuple[Column, ...] = ()  # list only
+    add_label: LocalizedText | None = None  # list only: "Add another medicine"
+    max_rows: int = 30  # list only
 
     def choice(self, value: object) -> Choice | None:
         """Return the choice whose stored value is ``value``."""
@@ -203,6 +231,7 @@ class Form:
     flags: tuple[FlagRule, ...] = ()
     loinc: str | None = None
     copyright: str | None = None
+    published_wording: bool = False  # a validated instrument: its wording must never change
     source: str = ""
 
     @property
@@ -231,6 +260,44 @@ class Section:
 
 
 @dataclass(frozen=True)
+class QuizQuestion:
+    """A comprehension question about one section; a wrong answer shows that section again."""
+
+    id: str
+    section: str
+    text: LocalizedText
+    choices: tuple[Choice, ...]
+    correct: str | int
+
+    def as_item(self) -> Item:
+        """The question as a single-choice item, so it is shown and checked like any other."""
+        return Item(self.id, ItemType.SINGLE_CHOICE, self.text, choices=self.choices)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A flag raised by an event rather than a condition (e.g. a quiz question missed twice)."""
+
+    id: str
+    severity: Severity
+    message: LocalizedText
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """The comprehension check: its questions and the flag raised when one is missed twice."""
+
+    questions: tuple[QuizQuestion, ...]
+    flag: Notice
+
+    def question(self, question_id: str) -> QuizQuestion:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+
+@dataclass(frozen=True)
 class ConsentDocument:
     """The consent the patient reads and signs; its version is stored with the signature."""
 
@@ -240,7 +307,16 @@ class ConsentDocument:
     sections: tuple[Section, ...]
     statement: LocalizedText  # what the patient agrees to by signing
     meaning: LocalizedText  # short meaning of the signature, printed beside it
+    quiz: Quiz | None = None
+    attestations: tuple[Item, ...] = ()  # ticked on one screen just before signing
+    flags: tuple[FlagRule, ...] = ()  # conditions on attestation answers
     source: str = ""
+
+    def section(self, section_id: str) -> Section:
+        for section in self.sections:
+            if section.id == section_id:
+                return section
+        raise KeyError(section_id)
 
     def full_text(self, language: str) -> str:
         """The exact text shown to the patient, used for the SHA-256 stored with the consent."""
@@ -248,6 +324,12 @@ class ConsentDocument:
         for section in self.sections:
             parts.append(section.title.get(language))
             parts.append(section.body.get(language))
+        for question in self.quiz.questions if self.quiz else ():
+            parts.append(question.text.get(language))
+            parts.extend(f"- {choice.label.get(language)}" for choice in question.choices)
+        for item in self.attestations:
+            parts.append(item.text.get(language))
+            parts.extend(f"- {choice.label.get(language)}" for choice in item.choices)
         parts.append(self.statement.get(language))
         parts.append(self.meaning.get(language))
         return "\n\n".join(parts)

@@ -1,8 +1,10 @@
 """The patient's visit as a pure state machine.
 
 Steps: every visible question page of the packet's forms, then review, then each consent section,
-then signing, then done. Which pages are visible follows from the answers (skip logic), so the
-list of steps is always derived, never stored. No clock inside: callers pass ``today``/``now``.
+then each comprehension question (a wrong answer re-shows its section, then asks again), then the
+attestations, then signing, then done. Which pages are visible follows from the answers (skip
+logic), so the list of steps is always derived, never stored. No clock inside: callers pass
+``today``/``now``.
 """
 
 from __future__ import annotations
@@ -14,10 +16,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kiosk.domain.answers import AnswerProblem, validate
-from kiosk.domain.conditions import item_visible, page_visible, visible_items
-from kiosk.domain.model import AnswerValue, Form, Item, Packet, Page
+from kiosk.domain.conditions import evaluate, item_visible, page_visible, visible_items
+from kiosk.domain.model import (
+    AnswerValue,
+    FlagRule,
+    Form,
+    Item,
+    Notice,
+    Packet,
+    Page,
+    QuizQuestion,
+)
 from kiosk.domain.scoring import ScoreReport, score_forms
 from kiosk.domain.signature import DrawnSignature
+
+MISSES_BEFORE_DISCUSSION = 2
+"""A comprehension question missed this often raises the "discuss with clinician" flag."""
 
 
 class StepKind(enum.StrEnum):
@@ -26,6 +40,9 @@ class StepKind(enum.StrEnum):
     PAGE = "page"
     REVIEW = "review"
     SECTION = "section"
+    QUIZ = "quiz"
+    RETEACH = "reteach"  # a quiz question's section, shown again after a wrong answer
+    ATTEST = "attest"
     SIGN = "sign"
     DONE = "done"
 
@@ -53,6 +70,50 @@ class PageSaved:
 
 
 @dataclass(frozen=True)
+class QuizAttempt:
+    """One answer to a comprehension question."""
+
+    question_id: str
+    number: int  # 1 for the first try
+    answer: str | int
+    correct: bool
+
+
+@dataclass(frozen=True)
+class QuizAnswered:
+    """What answering a comprehension question changed, for storage to persist."""
+
+    attempt: QuizAttempt
+    raised: Notice | None  # the "discuss with clinician" flag, on a second miss
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    """How one question went, as stored with the consent and printed on it."""
+
+    question_id: str
+    attempts: tuple[str | int, ...]
+    correct: bool  # the last answer was right
+    needs_discussion: bool  # missed twice
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "question": self.question_id,
+            "attempts": list(self.attempts),
+            "correct": self.correct,
+            "needs_discussion": self.needs_discussion,
+        }
+
+
+@dataclass(frozen=True)
+class AttestationsSaved:
+    """The attestations as ticked, and the flags they raise."""
+
+    answers: Mapping[str, AnswerValue]
+    flags: tuple[FlagRule, ...]
+
+
+@dataclass(frozen=True)
 class Signing:
     """The record of a signature, as the visit accepted it."""
 
@@ -62,6 +123,8 @@ class Signing:
     text_sha256: str
     statement: str
     meaning: str
+    comprehension: tuple[QuizResult, ...] = ()
+    attestations: Mapping[str, AnswerValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,6 +136,8 @@ class Checkpoint:
     review_confirmed: bool
     editing_from_review: bool
     signing: Signing | None
+    quiz_attempts: tuple[QuizAttempt, ...]
+    attestations: Mapping[str, AnswerValue]
 
 
 @dataclass
@@ -83,6 +148,8 @@ class Visit:
     language: str
     answers: dict[str, AnswerValue] = field(default_factory=dict)
     signing: Signing | None = None
+    quiz_attempts: list[QuizAttempt] = field(default_factory=list)
+    attestations: dict[str, AnswerValue] = field(default_factory=dict)
     _current: Step | None = None
     _review_confirmed: bool = False
     _editing_from_review: bool = False
@@ -99,7 +166,12 @@ class Visit:
             if page_visible(page, self.answers)
         ]
         steps.append(Step(StepKind.REVIEW))
-        steps.extend(Step(StepKind.SECTION, s.id) for s in self.packet.consent.sections)
+        consent = self.packet.consent
+        steps.extend(Step(StepKind.SECTION, s.id) for s in consent.sections)
+        if consent.quiz is not None:
+            steps.extend(Step(StepKind.QUIZ, q.id) for q in consent.quiz.questions)
+        if consent.attestations:
+            steps.append(Step(StepKind.ATTEST))
         steps.append(Step(StepKind.SIGN))
         steps.append(Step(StepKind.DONE))
         return steps
@@ -113,8 +185,15 @@ class Visit:
     def progress(self) -> tuple[int, int]:
         """``(X, Y)`` for "step X of Y"; the final thank-you screen is not counted."""
         steps = self.steps[:-1]
-        index = steps.index(self.current) if self.current in steps else len(steps) - 1
+        current = self._shown_step()
+        index = steps.index(current) if current in steps else len(steps) - 1
         return index + 1, len(steps)
+
+    def _shown_step(self) -> Step:
+        """The current step as placed in ``steps`` (re-teaching counts as its question)."""
+        if self.current.kind is StepKind.RETEACH:
+            return Step(StepKind.QUIZ, self.current.key)
+        return self.current
 
     @property
     def is_signed(self) -> bool:
@@ -207,9 +286,12 @@ class Visit:
         )
 
     def next(self) -> None:
-        """Move on from a review or consent-section screen."""
+        """Move on from a review, consent-section or re-teach screen."""
         self._require_unsigned()
         step = self.current
+        if step.kind is StepKind.RETEACH:
+            self._move_to(Step(StepKind.QUIZ, step.key))
+            return
         if step.kind is StepKind.REVIEW:
             missing = self.missing_required()
             if missing:
@@ -224,6 +306,9 @@ class Visit:
         """Go to the previous step. Returns False on the first step or once signed."""
         if self.is_signed:
             return False
+        if self.current.kind is StepKind.RETEACH:
+            self._move_to(Step(StepKind.QUIZ, self.current.key))
+            return True
         steps = self.steps
         index = steps.index(self.current)
         if index == 0:
@@ -246,6 +331,104 @@ class Visit:
     @property
     def editing_from_review(self) -> bool:
         return self._editing_from_review
+
+    # --- comprehension check ---
+
+    def quiz_question(self, step: Step | None = None) -> QuizQuestion:
+        """The comprehension question of a quiz or re-teach ``step`` (default: the current)."""
+        step = step or self.current
+        quiz = self.packet.consent.quiz
+        if quiz is None or step.kind not in (StepKind.QUIZ, StepKind.RETEACH):
+            raise VisitError("this step is not a comprehension question")
+        return quiz.question(step.key)
+
+    def attempts(self, question_id: str) -> list[QuizAttempt]:
+        return [a for a in self.quiz_attempts if a.question_id == question_id]
+
+    def answer_quiz(self, answer: object) -> QuizAnswered | None:
+        """Check an answer. Right: move on. First miss: re-show the section. Second: flag, move on.
+
+        Returns:
+            What storage must persist, or None when ``answer`` is not one of the choices.
+        """
+        self._require_unsigned()
+        question = self.quiz_question()
+        if self.current.kind is not StepKind.QUIZ:
+            raise VisitError("the question is not on screen")
+        choice = None if isinstance(answer, bool) else question.as_item().choice(answer)
+        if choice is None:
+            return None
+        earlier = self.attempts(question.id)
+        attempt = QuizAttempt(
+            question.id, len(earlier) + 1, choice.value, choice.value == question.correct
+        )
+        self.quiz_attempts.append(attempt)
+        misses = sum(1 for a in (*earlier, attempt) if not a.correct)
+        raised = None
+        if not attempt.correct and misses == 1:
+            self._move_to(Step(StepKind.RETEACH, question.id))
+        else:
+            if not attempt.correct and misses == MISSES_BEFORE_DISCUSSION:
+                raised = self.packet.consent.quiz.flag if self.packet.consent.quiz else None
+            steps = self.steps
+            self._move_to(steps[steps.index(self.current) + 1])
+        return QuizAnswered(attempt, raised)
+
+    def comprehension(self) -> tuple[QuizResult, ...]:
+        """Each question's attempts and outcome, in the consent's order."""
+        quiz = self.packet.consent.quiz
+        results = []
+        for question in quiz.questions if quiz else ():
+            attempts = self.attempts(question.id)
+            if attempts:
+                results.append(
+                    QuizResult(
+                        question.id,
+                        tuple(a.answer for a in attempts),
+                        attempts[-1].correct,
+                        sum(1 for a in attempts if not a.correct) >= MISSES_BEFORE_DISCUSSION,
+                    )
+                )
+        return tuple(results)
+
+    def _quiz_done(self) -> bool:
+        """Every question was answered right, or missed twice (which never blocks)."""
+        done = {r.question_id for r in self.comprehension() if r.correct or r.needs_discussion}
+        quiz = self.packet.consent.quiz
+        return quiz is None or all(q.id in done for q in quiz.questions)
+
+    # --- attestations ---
+
+    def submit_attestations(
+        self, raw: Mapping[str, object], today: dt.date
+    ) -> AttestationsSaved | dict[str, AnswerProblem]:
+        """Check the ticks before signing; on success keep them and move to signing."""
+        self._require_unsigned()
+        if self.current.kind is not StepKind.ATTEST:
+            raise VisitError("the attestations are not on screen")
+        accepted: dict[str, AnswerValue] = {}
+        problems: dict[str, AnswerProblem] = {}
+        for item in self.packet.consent.attestations:
+            checked = validate(item, raw.get(item.id), today)
+            if checked.problem is not None:
+                problems[item.id] = checked.problem
+            elif checked.value is not None:
+                accepted[item.id] = checked.value
+        if problems:
+            return problems
+        self.attestations = accepted
+        self._move_to(Step(StepKind.SIGN))
+        return AttestationsSaved(dict(accepted), self.attestation_flags())
+
+    def attestation_flags(self) -> tuple[FlagRule, ...]:
+        """The consent's flags that the attestations raise."""
+        return tuple(f for f in self.packet.consent.flags if evaluate(f.when, self.attestations))
+
+    def _attested(self) -> bool:
+        return all(
+            item.id in self.attestations or not item.required
+            for item in self.packet.consent.attestations
+        )
 
     # --- completeness and signing ---
 
@@ -278,6 +461,8 @@ class Visit:
             raise VisitError("the visit is not at the signing step")
         if not self._review_confirmed or self.missing_required():
             raise VisitError("answers must be complete and reviewed before signing")
+        if not self._quiz_done() or not self._attested():
+            raise VisitError("the comprehension check and attestations come before signing")
         if signature.is_trivial():
             raise VisitError("the signature is empty or too small")
         if now.utcoffset() is None:
@@ -290,6 +475,8 @@ class Visit:
             text_sha256=self.consent_text_sha256(),
             statement=consent.statement.get(self.language),
             meaning=consent.meaning.get(self.language),
+            comprehension=self.comprehension(),
+            attestations=dict(self.attestations),
         )
         self._move_to(Step(StepKind.DONE))
         return self.signing
@@ -302,6 +489,8 @@ class Visit:
             self._review_confirmed,
             self._editing_from_review,
             self.signing,
+            tuple(self.quiz_attempts),
+            dict(self.attestations),
         )
 
     def rollback(self, checkpoint: Checkpoint) -> None:
@@ -311,6 +500,8 @@ class Visit:
         self._review_confirmed = checkpoint.review_confirmed
         self._editing_from_review = checkpoint.editing_from_review
         self.signing = checkpoint.signing
+        self.quiz_attempts = list(checkpoint.quiz_attempts)
+        self.attestations = dict(checkpoint.attestations)
 
     def _require_unsigned(self) -> None:
         if self.is_signed:

@@ -1,4 +1,4 @@
-"""Tables (DESIGN §4): visits, answers, scores, flags, consents, documents."""
+"""Tables (DESIGN §4): visits, answers, scores, flags, quiz attempts, consents, documents."""
 
 from __future__ import annotations
 
@@ -111,6 +111,23 @@ class FlagRecord(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class QuizAttemptRecord(Base):
+    """One answer to a comprehension question, kept whether right or wrong."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (UniqueConstraint("visit_id", "question_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    document_id: Mapped[str] = mapped_column(String(64))
+    document_version: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    answer_json: Mapped[str] = mapped_column(Text)
+    correct: Mapped[bool] = mapped_column()
+    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class ConsentRecord(Base):
     """A signed consent. Never updated: a correction is a new record pointing to this one."""
 
@@ -129,6 +146,8 @@ class ConsentRecord(Base):
     signed_at_local: Mapped[str] = mapped_column(String(40))  # ISO 8601 with the kiosk's offset
     signature_png: Mapped[bytes] = mapped_column(LargeBinary)
     signature_strokes_json: Mapped[str] = mapped_column(Text)
+    comprehension_json: Mapped[str] = mapped_column(Text, default="[]")  # QuizResult.as_json list
+    attestations_json: Mapped[str] = mapped_column(Text, default="{}")  # attestation id -> answer
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), nullable=True)
 
 

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain.model import AnswerValue, ConsentDocument, Form, Packet
+from kiosk.domain.model import AnswerValue, ConsentDocument, FlagRule, Form, Notice, Packet
 from kiosk.domain.scoring import ScoreReport
-from kiosk.domain.visit import Signing
+from kiosk.domain.visit import QuizAttempt, Signing
 from kiosk.storage.models import (
     AnswerRecord,
     ConsentRecord,
     DocumentRecord,
     FlagRecord,
+    QuizAttemptRecord,
     ScoreRecord,
     VisitRecord,
 )
@@ -60,12 +61,23 @@ def get_visit(session: Session, visit_id: str) -> VisitRecord:
     return visit
 
 
+def encode_json(value: AnswerValue) -> object:
+    """An answer as plain JSON data (tuples become lists)."""
+    return (
+        [dict(v) if isinstance(v, Mapping) else v for v in value]
+        if isinstance(value, tuple)
+        else value
+    )
+
+
 def encode_value(value: AnswerValue) -> str:
-    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+    return json.dumps(encode_json(value), ensure_ascii=False)
 
 
 def decode_value(text: str) -> AnswerValue:
     value = json.loads(text)
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value) and value:
+        return tuple({str(k): str(v) for k, v in row.items()} for row in value)
     if isinstance(value, list):
         return tuple(str(v) for v in value)
     if isinstance(value, str | int | bool):
@@ -129,12 +141,19 @@ def save_scores(
 ) -> None:
     """Replace the visit's scores with these; add newly raised flags, drop ones no longer raised.
 
-    An acknowledged flag stays acknowledged while it is still raised.
+    Only the flags of the reported forms are touched (consent flags are kept). An acknowledged
+    flag stays acknowledged while it is still raised.
     """
+    reports = list(reports)
     session.execute(delete(ScoreRecord).where(ScoreRecord.visit_id == visit_id))
+    form_ids = [report.form.id for report in reports]
     flags = {
         f.rule_id: f
-        for f in session.scalars(select(FlagRecord).where(FlagRecord.visit_id == visit_id))
+        for f in session.scalars(
+            select(FlagRecord).where(
+                FlagRecord.visit_id == visit_id, FlagRecord.form_id.in_(form_ids)
+            )
+        )
     }
     raised: set[str] = set()
     for report in reports:
@@ -165,6 +184,92 @@ def save_scores(
     for rule_id, record in flags.items():
         if rule_id not in raised:
             session.delete(record)
+
+
+def record_quiz_attempt(
+    session: Session,
+    visit_id: str,
+    *,
+    consent: ConsentDocument,
+    attempt: QuizAttempt,
+    raised: Notice | None,
+    now: dt.datetime,
+) -> None:
+    """Keep one comprehension answer and, on a second miss, its "discuss" flag."""
+    visit = get_visit(session, visit_id)
+    session.add(
+        QuizAttemptRecord(
+            visit_id=visit_id,
+            document_id=consent.id,
+            document_version=consent.version,
+            question_id=attempt.question_id,
+            attempt=attempt.number,
+            answer_json=json.dumps(attempt.answer),
+            correct=attempt.correct,
+            answered_at=now,
+        )
+    )
+    if raised is not None:
+        _raise_flag(session, visit_id, consent.id, raised.id, str(raised.severity), now)
+    visit.updated_at = now
+
+
+def set_consent_flags(
+    session: Session,
+    visit_id: str,
+    *,
+    consent: ConsentDocument,
+    flags: Iterable[FlagRule],
+    now: dt.datetime,
+) -> None:
+    """Raise the consent's condition flags that hold now; drop the ones that no longer do."""
+    raised = {flag.id: flag for flag in flags}
+    rule_ids = [flag.id for flag in consent.flags]
+    for record in session.scalars(
+        select(FlagRecord).where(FlagRecord.visit_id == visit_id, FlagRecord.rule_id.in_(rule_ids))
+    ):
+        if record.rule_id not in raised:
+            session.delete(record)
+    for flag in raised.values():
+        _raise_flag(session, visit_id, consent.id, flag.id, str(flag.severity), now)
+
+
+def _raise_flag(  # noqa: PLR0917 - a private helper with self-explanatory positions
+    session: Session, visit_id: str, form_id: str, rule_id: str, severity: str, now: dt.datetime
+) -> None:
+    existing = session.scalar(
+        select(FlagRecord).where(FlagRecord.visit_id == visit_id, FlagRecord.rule_id == rule_id)
+    )
+    if existing is None:
+        session.add(
+            FlagRecord(
+                visit_id=visit_id,
+                form_id=form_id,
+                rule_id=rule_id,
+                severity=severity,
+                raised_at=now,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class StoredQuizAttempt:
+    question_id: str
+    attempt: int
+    answer: str | int
+    correct: bool
+
+
+def load_quiz_attempts(session: Session, visit_id: str) -> list[StoredQuizAttempt]:
+    rows = session.scalars(
+        select(QuizAttemptRecord)
+        .where(QuizAttemptRecord.visit_id == visit_id)
+        .order_by(QuizAttemptRecord.id)
+    )
+    return [
+        StoredQuizAttempt(r.question_id, r.attempt, json.loads(r.answer_json), r.correct)
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -214,6 +319,10 @@ def record_consent(
         signed_at_local=signing.signed_at.isoformat(timespec="seconds"),
         signature_png=signing.signature.png,
         signature_strokes_json=json.dumps(signing.signature.strokes_json()),
+        comprehension_json=json.dumps([r.as_json() for r in signing.comprehension]),
+        attestations_json=json.dumps(
+            {k: encode_json(v) for k, v in signing.attestations.items()}, ensure_ascii=False
+        ),
     )
     session.add(record)
     visit.status = "signed"

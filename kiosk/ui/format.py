@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kiosk.domain.answers import stored_date
 from kiosk.domain.model import AnswerValue, Item, ItemType
 from kiosk.ui.texts import Texts
@@ -18,8 +20,11 @@ def answer_text(item: Item, value: AnswerValue | None, texts: Texts) -> str:
         case ItemType.MULTI_CHOICE if isinstance(value, tuple):
             labels = [texts.local(c.label) for c in item.choices if str(c.value) in value]
             return "; ".join(labels)
-        case ItemType.YES_NO:
+        case ItemType.YES_NO | ItemType.AGREE:
             return texts("answers.yes") if value is True else texts("answers.no")
+        case ItemType.LIST if isinstance(value, tuple):
+            rows = [row for row in value if isinstance(row, Mapping)]
+            return "\n".join(" · ".join(v for v in row.values() if v) for row in rows)
         case ItemType.DATE if (day := stored_date(value)) is not None:
             month_name = texts(f"date.months.m{day.month:02d}")
             if texts.language == "es":

@@ -92,6 +92,9 @@ class Screen(QWidget):
         if title:
             self.title_label = label(title, "screenTitle")
             self.body.addWidget(self.title_label)
+        self.notice = label("", "noticeText")
+        self.notice.setVisible(False)
+        self.body.addWidget(self.notice)
         self.message = label("", "errorText")
         self.message.setVisible(False)
         self.body.addWidget(self.message)
@@ -116,6 +119,12 @@ class Screen(QWidget):
         self.message.setAccessibleName(text)
         self.message.setVisible(True)
         self.scroll_area.ensureWidgetVisible(self.message)
+
+    def show_notice(self, text: str) -> None:
+        """A calm note for the patient (not a problem), near the top where it is seen."""
+        self.notice.setText(text)
+        self.notice.setAccessibleName(text)
+        self.notice.setVisible(True)
 
     def add_action(self, action: QPushButton) -> None:
         """Another button in the bottom bar, just left of the primary one."""

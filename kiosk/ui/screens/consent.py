@@ -25,13 +25,14 @@ class SectionScreen(Screen):
         progress: tuple[int, int],
         part: tuple[int, int],
         heading: str = "",
+        primary: str = "",
     ) -> None:
         super().__init__(
             texts,
             title=texts.local(section.title),
             heading=heading,
             progress=progress,
-            primary=texts("section.read"),
+            primary=primary or texts("section.read"),
         )
         self.setObjectName(f"section_{section.id}")
         self.body.insertWidget(0, label(texts("section.part", x=part[0], y=part[1]), "hintText"))

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel
 
 from kiosk.domain.answers import AnswerProblem
-from kiosk.domain.model import AnswerValue, Item, Page
+from kiosk.domain.model import AnswerValue, Item, ItemType, Page
 from kiosk.ui.screens.base import Screen, label
 from kiosk.ui.texts import Texts
 from kiosk.ui.widgets.answers import AnswerWidget, create_answer_widget
@@ -31,11 +31,14 @@ class QuestionScreen(Screen):
         can_go_back: bool,
         heading: str = "",
         editing_from_review: bool = False,
+        title: str | None = None,
+        primary: str | None = None,
     ) -> None:
-        primary = texts("nav.back_to_review") if editing_from_review else texts("nav.next")
+        if primary is None:
+            primary = texts("nav.back_to_review") if editing_from_review else texts("nav.next")
         super().__init__(
             texts,
-            title=texts.local(page.title),
+            title=texts.local(page.title) if title is None else title,
             heading=heading,
             progress=progress,
             back=can_go_back,
@@ -50,7 +53,8 @@ class QuestionScreen(Screen):
         for item in items:
             self.body.addSpacing(8)
             question = texts.local(item.text)
-            if question != texts.local(page.title):  # a one-question page titled by its question
+            titled = question == texts.local(page.title)  # a one-question page titled by it
+            if not titled and item.type is not ItemType.AGREE:  # a tick box carries its words
                 self.body.addWidget(label(question, "questionText"))
             if item.help:
                 self.body.addWidget(label(texts.local(item.help), "helpText"))

@@ -6,12 +6,15 @@ an accessible name, and reports its raw value through ``value()``; the domain va
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
     QComboBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -265,7 +268,7 @@ class SingleChoiceAnswer(_ButtonsAnswer):
 
 
 class MultiChoiceAnswer(_ButtonsAnswer):
-    """Any number of answers from a list."""
+    """Any number of answers from a list; an exclusive one ("None of these") stands alone."""
 
     def __init__(self, item: Item, texts: Texts) -> None:
         super().__init__(item, texts, exclusive=False)
@@ -274,10 +277,23 @@ class MultiChoiceAnswer(_ButtonsAnswer):
         layout.setSpacing(12)
         hint = QLabel(texts("answers.choose_all"))
         hint.setObjectName("hintText")
+        hint.setWordWrap(True)
         layout.addWidget(hint)
+        self._exclusive = {str(c.value) for c in item.choices if c.exclusive}
         for choice in item.choices:
             button = ChoiceButton(texts.local(choice.label))
             layout.addWidget(self._add(button, choice.value, "choice"))
+        self.group.buttonToggled.connect(self._keep_exclusive_alone)
+
+    def _keep_exclusive_alone(self, button: QAbstractButton, checked: bool) -> None:
+        if not checked or not self._exclusive:
+            return
+        if str(self._values[button]) in self._exclusive:
+            keep = [self._values[button]]
+        else:
+            keep = [v for v in self._checked_values() if str(v) not in self._exclusive]
+        if len(keep) != len(self._checked_values()):
+            self._check_only(keep)
 
     def value(self) -> object:
         return [str(v) for v in self._checked_values()]
@@ -339,6 +355,132 @@ class ScaleAnswer(_ButtonsAnswer):
         self._check_only([value] if isinstance(value, int) else [])
 
 
+class AgreeAnswer(AnswerWidget):
+    """One large tick box that carries the statement itself, so tapping the words ticks it."""
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__(item, texts)
+        self.button = ChoiceButton(texts.local(item.text))
+        self.button.setObjectName("agree")
+        self.button.setCheckable(True)
+        self.button.setAccessibleName(texts.local(item.text))
+        self.button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.box = QLabel("")
+        self.box.setObjectName("tickBox")
+        self.box.setFixedSize(44, 44)
+        self.box.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.box.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        inner = self.button.layout()
+        assert isinstance(inner, QHBoxLayout)
+        inner.insertWidget(0, self.box, 0, Qt.AlignmentFlag.AlignTop)
+        inner.setSpacing(18)
+        self.button.toggled.connect(self._show_tick)
+        self.button.toggled.connect(lambda _checked: self.changed.emit())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.button)
+
+    def _show_tick(self, checked: bool) -> None:
+        self.box.setText("✓" if checked else "")
+        self.box.setProperty("checked", checked)
+        self.box.style().unpolish(self.box)
+        self.box.style().polish(self.box)
+
+    def value(self) -> object:
+        return self.button.isChecked()
+
+    def set_value(self, value: AnswerValue | None) -> None:
+        self.button.setChecked(value is True)
+
+
+class ListAnswer(AnswerWidget):
+    """Rows the patient adds one at a time (a medicine, an allergy), each with a Remove button."""
+
+    def __init__(self, item: Item, texts: Texts) -> None:
+        super().__init__(item, texts)
+        self.rows: list[tuple[QWidget, dict[str, QLineEdit]]] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(16)
+        self.rows_layout = QVBoxLayout()
+        self.rows_layout.setSpacing(16)
+        layout.addLayout(self.rows_layout)
+        self.add_button = QPushButton("+  " + texts.local(item.add_label))
+        self.add_button.setObjectName("addRow")
+        self.add_button.setAccessibleName(texts.local(item.add_label))
+        self.add_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.add_button.clicked.connect(self._add_and_focus)
+        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.add_row()
+
+    def add_row(self, values: dict[str, str] | None = None) -> dict[str, QLineEdit]:
+        """Add one row of fields (filled from ``values``) and return its fields."""
+        number = len(self.rows) + 1
+        frame = QFrame()
+        frame.setObjectName("listRow")
+        grid = QGridLayout(frame)
+        grid.setContentsMargins(16, 12, 16, 16)
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(6)
+        edits: dict[str, QLineEdit] = {}
+        for column_index, column in enumerate(self.item.columns):
+            caption = self.texts.local(column.text)
+            if not column.required:
+                caption += " " + self.texts("answers.optional_short")
+            title = QLabel(caption)
+            title.setObjectName("hintText")
+            title.setWordWrap(True)
+            edit = _line_edit(f"row{number}_{column.id}_{self.item.id}", f"{caption} ({number})")
+            edit.setMaxLength(column.max_length + 50)
+            edit.setText((values or {}).get(column.id, ""))
+            edit.textChanged.connect(self.changed)
+            title.setBuddy(edit)
+            grid.addWidget(title, 0, column_index)
+            grid.addWidget(edit, 1, column_index)
+            grid.setColumnStretch(column_index, 3 if column_index == 0 else 2)
+            edits[column.id] = edit
+        remove = QPushButton(self.texts("answers.remove_row"))
+        remove.setObjectName("removeRow")
+        remove.setAccessibleName(f"{self.texts('answers.remove_row')} ({number})")
+        remove.setCursor(Qt.CursorShape.PointingHandCursor)
+        remove.clicked.connect(lambda: self._remove(frame))
+        grid.addWidget(remove, 1, len(self.item.columns))
+        self.rows_layout.addWidget(frame)
+        self.rows.append((frame, edits))
+        self.add_button.setEnabled(len(self.rows) < self.item.max_rows)
+        return edits
+
+    def _add_and_focus(self) -> None:
+        edits = self.add_row()
+        next(iter(edits.values())).setFocus()
+        self.changed.emit()
+
+    def _remove(self, frame: QWidget) -> None:
+        self.rows = [(f, e) for f, e in self.rows if f is not frame]
+        frame.hide()
+        frame.deleteLater()
+        if not self.rows:
+            self.add_row()
+        self.add_button.setEnabled(len(self.rows) < self.item.max_rows)
+        self.changed.emit()
+
+    def value(self) -> object:
+        return [{cid: edit.text() for cid, edit in edits.items()} for _f, edits in self.rows]
+
+    def set_value(self, value: AnswerValue | None) -> None:
+        for frame, _edits in self.rows:
+            frame.hide()
+            frame.deleteLater()
+        self.rows = []
+        stored = (
+            [dict(row) for row in value if isinstance(row, Mapping)]
+            if isinstance(value, tuple)
+            else []
+        )
+        for row in stored or [{}]:
+            self.add_row(row)
+
+
 _FACTORY: dict[ItemType, type[AnswerWidget]] = {
     ItemType.TEXT: TextAnswer,
     ItemType.PHONE: PhoneAnswer,
@@ -347,6 +489,8 @@ _FACTORY: dict[ItemType, type[AnswerWidget]] = {
     ItemType.MULTI_CHOICE: MultiChoiceAnswer,
     ItemType.YES_NO: YesNoAnswer,
     ItemType.SCALE: ScaleAnswer,
+    ItemType.AGREE: AgreeAnswer,
+    ItemType.LIST: ListAnswer,
 }
 
 
