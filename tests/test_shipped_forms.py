@@ -51,11 +51,12 @@ INTAKE_ITEM_IDS = (
     "phone",
     "emergency_contact_name",
     "emergency_contact_phone",
-    "main_condition",
-    "main_condition_other",
-    "pain_now",
+    "emergency_contact_relationship",
+    "has_driver",
+    "driver_name",
+    "driver_phone",
 )
-MAIN_CONDITIONS = (
+PAIN_CONDITIONS = (
     "phantom_limb_pain",
     "other_nerve_pain",
     "crps",
@@ -64,6 +65,32 @@ MAIN_CONDITIONS = (
     "low_back_pain",
     "other",
 )
+PACKET_FORMS = [
+    "intake",
+    "pain_history",
+    "medicines",
+    "medical_history",
+    "phq9",
+    "gad7",
+    "peg",
+    "infusion_day",
+]
+FORM_VERSIONS = {
+    "intake": 2,
+    "pain_history": 1,
+    "medicines": 1,
+    "medical_history": 1,
+    "phq9": 1,
+    "infusion_day": 1,
+}
+INTAKE_FORMS = ("intake", "pain_history", "medicines", "medical_history", "infusion_day")
+"""The clinic's own questionnaires (not validated instruments): one question per page."""
+GROUPED_PAGES = (
+    {"emergency_contact_name", "emergency_contact_phone", "emergency_contact_relationship"},
+    {"driver_name", "driver_phone"},
+)
+"""The only pages that hold more than one field: one contact's details."""
+
 LONG_TEXT = 20
 """Texts at least this long must differ between languages (short labels like 'PHQ-9' may not)."""
 
@@ -100,9 +127,10 @@ def _texts(value: object, path: str) -> Iterator[tuple[str, LocalizedText]]:
 def test_packet_loads_every_shipped_form(packet: Packet) -> None:
     assert packet.id == "ketamine_infusion"
     assert packet.version == 1
-    assert [form.id for form in packet.forms] == ["intake", "phq9"]
+    assert [form.id for form in packet.forms] == PACKET_FORMS
     assert packet.consent.id == "ketamine_consent"
-    assert {form.version for form in packet.forms} == {1}
+    for form_id, version in FORM_VERSIONS.items():
+        assert packet.form(form_id).version == version, form_id
 
 
 def test_checker_finds_no_problems() -> None:
@@ -126,31 +154,47 @@ def test_identity_items(packet: Packet) -> None:
 
 
 def test_intake_has_required_items(intake: Form) -> None:
-    ids = [item.id for item in intake.items]
-    for item_id in INTAKE_ITEM_IDS:
-        assert item_id in ids
+    assert intake.title.get("en") == "About you"
+    assert tuple(item.id for item in intake.items) == INTAKE_ITEM_IDS
     assert intake.item("phone").type is ItemType.PHONE
     assert intake.item("emergency_contact_phone").type is ItemType.PHONE
-    condition = intake.item("main_condition")
-    assert condition.type is ItemType.SINGLE_CHOICE
-    assert tuple(choice.value for choice in condition.choices) == MAIN_CONDITIONS
+    assert not intake.item("emergency_contact_relationship").required
+    assert intake.item("has_driver").type is ItemType.YES_NO
+    assert intake.item("driver_phone").type is ItemType.PHONE
 
 
-def test_intake_one_question_per_page(intake: Form) -> None:
-    for page in intake.pages:
+def test_pain_questions_moved_out_of_intake(packet: Packet) -> None:
+    ids = {item.id for item in packet.form("intake").items}
+    assert not ids & {"main_condition", "main_condition_other", "pain_now"}
+    pain = packet.form("pain_history")
+    conditions = pain.item("pain_conditions")
+    assert conditions.type is ItemType.MULTI_CHOICE
+    assert tuple(choice.value for choice in conditions.choices) == PAIN_CONDITIONS
+
+
+@pytest.mark.parametrize("form_id", INTAKE_FORMS)
+def test_one_question_per_page(packet: Packet, form_id: str) -> None:
+    for page in packet.form(form_id).pages:
         ids = {item.id for item in page.items}
         if len(ids) > 1:
-            assert ids == {"emergency_contact_name", "emergency_contact_phone"}
+            assert ids in GROUPED_PAGES, page.id
 
 
-def test_other_condition_page_shows_only_for_other(intake: Form) -> None:
-    page = next(p for p in intake.pages if "main_condition_other" in {i.id for i in p.items})
+def test_driver_details_show_only_with_a_driver(intake: Form) -> None:
+    page = next(p for p in intake.pages if "driver_name" in {i.id for i in p.items})
+    assert {i.id for i in page.items} == {"driver_name", "driver_phone"}
+    assert page.show_if is not None
+
+
+def test_other_condition_page_shows_only_for_other(packet: Packet) -> None:
+    pain = packet.form("pain_history")
+    page = next(p for p in pain.pages if "pain_condition_other" in {i.id for i in p.items})
     assert len(page.items) == 1
     assert page.show_if is not None
 
 
-def test_pain_now_scale(intake: Form) -> None:
-    pain = intake.item("pain_now")
+def test_pain_now_scale(packet: Packet) -> None:
+    pain = packet.form("pain_history").item("pain_now")
     assert pain.type is ItemType.SCALE
     assert (pain.minimum, pain.maximum) == (0, 10)
     assert pain.loinc == "72514-3"
@@ -201,8 +245,7 @@ def test_phq9_difficulty_is_not_scored(phq9: Form) -> None:
 
 
 def test_phq9_total_score_and_bands(phq9: Form) -> None:
-    (total,) = phq9.scores
-    assert total.id == "phq9_total"
+    total = next(score for score in phq9.scores if score.id == "phq9_total")
     assert total.loinc == "44261-6"
     assert total.items == tuple(PHQ9_ITEM_LOINC)
     bands = [(b.id, b.minimum, b.maximum) for b in total.bands]
@@ -222,8 +265,8 @@ def test_phq9_item9_flag_is_urgent(phq9: Form) -> None:
 
 def test_consent(packet: Packet) -> None:
     consent: ConsentDocument = packet.consent
-    assert consent.version == 1
-    assert 4 <= len(consent.sections) <= 6
+    assert consent.version == 2
+    assert len(consent.sections) == 13
     assert consent.meaning.get("en") == "Patient's consent to ketamine infusion treatment"
     for language in LANGUAGES:
         assert consent.full_text(language).strip()
