@@ -79,7 +79,10 @@ def test_forms_score_phq9_prints_total_band_and_flag(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == {
         "form": "phq9",
         "version": 1,
-        "scores": {"phq9_total": {"value": 6, "band": "mild"}},
+        "scores": {
+            "phq9_total": {"value": 6, "band": "mild"},
+            "phq2_total": {"value": 2, "band": "negative"},
+        },
         "flags": ["phq9_item9"],
     }
 
@@ -121,10 +124,11 @@ def test_forms_score_explains_bad_input(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_forms_score_accepts_a_form_file(tmp_path: Path, packet: Packet) -> None:
-    intake_answers = {k: v for k, v in SYNTHETIC_ANSWERS.items() if not k.startswith("phq9")}
+    intake = packet.form("intake")
+    intake_answers = {i.id: SYNTHETIC_ANSWERS[i.id] for i in intake.items}
     path = tmp_path / "answers.json"
     path.write_text(json.dumps(intake_answers), encoding="utf-8")
-    form_file = packet.form("intake").source
+    form_file = intake.source
     assert main(["forms", "score", form_file, "--answers", str(path)]) == 0
 
 
@@ -140,13 +144,15 @@ def test_demo_writes_a_database_and_a_signed_pdf(tmp_path: Path, packet: Packet)
     assert name not in pdf_path.name  # no patient data in file names
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf_path).pages)
     assert name in text
-    assert "version 1" in text
+    assert f"version {packet.consent.version}" in text
     assert packet.consent.meaning.get("en") in text
+    assert "Comprehension check" in text and "Statements before signing" in text
     engine = create_engine(f"sqlite:///{database}")
     with Session(engine) as session:
         visit = session.scalars(select(VisitRecord)).one()
         assert visit.status == "signed"
-        assert session.scalars(select(ConsentRecord)).one().document_version == 1
+        consent = session.scalars(select(ConsentRecord)).one()
+        assert consent.document_version == packet.consent.version
 
 
 def test_the_kiosk_refuses_to_start_on_broken_forms_and_says_why(tmp_path: Path) -> None:

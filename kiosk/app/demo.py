@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from kiosk.app.flow import FinishedVisit
 from kiosk.app.kiosk_app import Kiosk
-from kiosk.domain.model import AnswerValue
+from kiosk.domain.model import AnswerValue, ItemType, Packet
 from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
@@ -31,13 +31,44 @@ from kiosk.ui.screens.review import ReviewScreen
 from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
 
 SYNTHETIC_ANSWERS: dict[str, AnswerValue] = {
+    # About you
     "patient_name": "Rosa Demo Núñez",
     "birth_date": "1961-03-05",
     "phone": "(555) 010-0199",
     "emergency_contact_name": "Luis Demo Núñez",
     "emergency_contact_phone": "(555) 010-0142",
-    "main_condition": "crps",
+    "emergency_contact_relationship": "Brother",
+    "has_driver": True,
+    "driver_name": "Luis Demo Núñez",
+    "driver_phone": "(555) 010-0142",
+    # Pain
+    "pain_conditions": ("crps",),
+    "pain_areas": ("arms", "hands"),
+    "pain_duration": 12,
+    "treatments_tried": ("pain_medicines", "physical_therapy", "nerve_blocks"),
     "pain_now": 7,
+    # Medicines
+    "takes_medicines": True,
+    "current_medicines": (
+        {"name": "Gabapentin", "dose": "300 mg, 3 times a day"},
+        {"name": "Lisinopril", "dose": "10 mg every morning"},
+    ),
+    "medicines_of_interest": ("none",),
+    "has_allergies": True,
+    "allergies": ({"substance": "Penicillin", "reaction": "Rash"},),
+    # Health
+    "sex_at_birth": "female",
+    "heart_conditions": ("none",),
+    "brain_eye_conditions": ("none",),
+    "other_health_conditions": ("none",),
+    "pregnancy": "no",
+    "mental_health_history": ("depression",),
+    "past_self_harm": False,
+    "alcohol": "monthly_or_less",
+    "cannabis": "never",
+    "other_drugs": ("none",),
+    "substance_problem": False,
+    # PHQ-9, GAD-7, PEG
     "phq9_1": 1,
     "phq9_2": 1,
     "phq9_3": 2,
@@ -48,7 +79,30 @@ SYNTHETIC_ANSWERS: dict[str, AnswerValue] = {
     "phq9_8": 0,
     "phq9_9": 0,
     "phq9_difficulty": "somewhat",
+    "gad7_1": 1,
+    "gad7_2": 1,
+    "gad7_3": 0,
+    "gad7_4": 1,
+    "gad7_5": 0,
+    "gad7_6": 1,
+    "gad7_7": 0,
+    "peg_pain": 7,
+    "peg_enjoyment": 6,
+    "peg_activity": 6,
+    # Today
+    "last_food": 8,
+    "last_drink": 4,
 }
+
+
+def consent_answers(packet: Packet) -> dict[str, AnswerValue]:
+    """Right answers to every comprehension question, and every attestation given."""
+    answers: dict[str, AnswerValue] = {}
+    for question in packet.consent.quiz.questions if packet.consent.quiz else ():
+        answers[question.id] = question.correct
+    for item in packet.consent.attestations:
+        answers[item.id] = True if item.type is ItemType.AGREE else item.choices[0].value
+    return answers
 
 
 def signature_strokes(width: float, height: float) -> list[list[tuple[float, float]]]:
@@ -90,8 +144,9 @@ class DemoPatient:
     on_screen: Callable[[QWidget], None] | None = None
     finished: FinishedVisit | None = None
 
-    def run(self, max_steps: int = 200) -> FinishedVisit:
+    def run(self, max_steps: int = 300) -> FinishedVisit:
         """Go from Welcome to the signed consent; return what the visit left behind."""
+        self.answers = {**consent_answers(self.kiosk.flow.packet), **self.answers}
         self.kiosk.flow.visit_finished.connect(self._finished)
         for _ in range(max_steps):
             screen = self.kiosk.window.screen_widget

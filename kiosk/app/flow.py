@@ -19,16 +19,26 @@ from PySide6.QtWidgets import QWidget
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.documents.consent_pdf import ConsentPdfData, render_consent_pdf
+from kiosk.documents.consent_pdf import (
+    ConsentPdfData,
+    attestation_rows,
+    comprehension_rows,
+    render_consent_pdf,
+)
 from kiosk.domain.answers import AnswerProblem
-from kiosk.domain.model import Packet, Page
+from kiosk.domain.model import Packet
 from kiosk.domain.scoring import ScoreReport
 from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.strings import Strings
 from kiosk.domain.visit import AttestationsSaved, PageSaved, StepKind, Visit, VisitError
 from kiosk.storage import repository
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
+from kiosk.ui.screens.consent import (
+    SectionScreen,
+    SignatureScreen,
+    attestation_screen,
+    quiz_screen,
+)
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.screens.review import ReviewScreen, review_entries
@@ -187,17 +197,9 @@ class VisitFlow(QObject):
             case StepKind.QUIZ:
                 screen = self._quiz_screen(visit, texts, progress)
             case StepKind.ATTEST:
-                attest = QuestionScreen(
-                    Page("attestations", self.packet.consent.attestations),
-                    self.packet.consent.attestations,
-                    visit.attestations,
-                    texts,
-                    progress=progress,
-                    can_go_back=True,
-                    heading=texts.local(self.packet.consent.title),
-                    title=texts("attest.title"),
+                attest = attestation_screen(
+                    self.packet.consent, visit.attestations, texts, progress=progress
                 )
-                attest.show_notice(texts("attest.intro"))
                 attest.submitted.connect(self._attested)
                 attest.back_requested.connect(self._back)
                 screen = attest
@@ -224,18 +226,7 @@ class VisitFlow(QObject):
         quiz = self.packet.consent.quiz
         questions = quiz.questions if quiz else ()
         number = next(i for i, q in enumerate(questions) if q.id == question.id) + 1
-        item = question.as_item()
-        screen = QuestionScreen(
-            Page(f"quiz_{question.id}", (item,)),
-            (item,),
-            {},
-            texts,
-            progress=progress,
-            can_go_back=True,
-            heading=texts("quiz.count", x=number, y=len(questions)),
-            title=texts("quiz.title"),
-            primary=texts("quiz.check"),
-        )
+        screen = quiz_screen(question, (number, len(questions)), texts, progress=progress)
         screen.submitted.connect(self._quiz_answered)
         screen.back_requested.connect(self._back)
         return screen
@@ -386,6 +377,12 @@ class VisitFlow(QObject):
                     text_sha256=signing.text_sha256,
                     statement=signing.statement,
                     meaning=signing.meaning,
+                    comprehension=comprehension_rows(
+                        self.packet.consent, signing.comprehension, visit.language, self.strings
+                    ),
+                    attestations=attestation_rows(
+                        self.packet.consent, signing.attestations, visit.language, self.strings
+                    ),
                 ),
                 self.strings,
             )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -43,8 +43,9 @@ from reportlab.platypus import (
 )
 
 from kiosk import paths
-from kiosk.domain.model import ConsentDocument
+from kiosk.domain.model import AnswerValue, ConsentDocument
 from kiosk.domain.strings import Strings
+from kiosk.domain.visit import QuizResult
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -95,6 +96,48 @@ class ConsentPdfData:
     statement: str
     meaning: str
     summary: tuple[tuple[str, str], ...] = ()
+    comprehension: tuple[tuple[str, str], ...] = ()  # question -> how it went
+    attestations: tuple[tuple[str, str], ...] = ()  # statement -> the patient's answer
+
+
+def comprehension_rows(
+    consent: ConsentDocument, results: Sequence[QuizResult], language: str, strings: Strings
+) -> tuple[tuple[str, str], ...]:
+    """Each comprehension question with its outcome, in plain words, for the PDF."""
+    rows = []
+    for result in results:
+        question = consent.quiz.question(result.question_id) if consent.quiz else None
+        if question is None:
+            continue
+        if result.needs_discussion:
+            key = "quiz_discuss"
+        elif len(result.attempts) == 1:
+            key = "quiz_first_try"
+        else:
+            key = "quiz_after_reteach"
+        rows.append((question.text.get(language), strings.get(f"pdf.{key}", language)))
+    return tuple(rows)
+
+
+def attestation_rows(
+    consent: ConsentDocument,
+    answers: Mapping[str, AnswerValue],
+    language: str,
+    strings: Strings,
+) -> tuple[tuple[str, str], ...]:
+    """Each attestation with the patient's answer, for the PDF."""
+    rows = []
+    for item in consent.attestations:
+        value = answers.get(item.id)
+        choice = item.choice(value) if item.choices else None
+        if choice is not None:
+            answer = choice.label.get(language)
+        elif value is True:
+            answer = strings.get("pdf.attested_yes", language)
+        else:
+            answer = strings.get("pdf.attested_no", language)
+        rows.append((item.text.get(language), answer))
+    return tuple(rows)
 
 
 def register_fonts() -> None:
@@ -159,9 +202,14 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
         story.extend(
             Paragraph(_markup(p), styles.body) for p in _paragraphs(section.body.get(lang))
         )
-    if data.summary:
-        story.append(Paragraph(_markup(label("summary")), styles.heading))
-        story.append(_summary_table(data.summary, styles))
+    for heading, rows in (
+        ("summary", data.summary),
+        ("comprehension", data.comprehension),
+        ("attestations", data.attestations),
+    ):
+        if rows:
+            story.append(Paragraph(_markup(label(heading)), styles.heading))
+            story.append(_summary_table(rows, styles))
 
     fields = _field_grid(
         [

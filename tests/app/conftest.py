@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,18 @@ from sqlalchemy import Engine
 
 from kiosk.app.kiosk_app import Kiosk, apply_theme, build_kiosk
 from kiosk.config import Settings
+from kiosk.domain.model import AnswerValue
 from kiosk.storage.db import make_engine
 from kiosk.ui.screens.question import QuestionScreen
+from kiosk.ui.widgets.answers import (
+    AgreeAnswer,
+    AnswerWidget,
+    ButtonsAnswer,
+    DateAnswer,
+    ListAnswer,
+    MultiChoiceAnswer,
+    TextAnswer,
+)
 from tests.conftest import CLINIC_TIME
 
 
@@ -48,6 +58,64 @@ class KioskUnderTest:
         screen = self.screen
         assert isinstance(screen, QuestionScreen), type(screen).__name__
         return screen
+
+    def answer(self, widget: AnswerWidget, value: AnswerValue | None) -> None:
+        """Give one answer the way a patient does: tap buttons, type into fields."""
+        if value is None:
+            return
+        if isinstance(widget, TextAnswer):  # also phone
+            assert isinstance(value, str)
+            widget.edit.setFocus()
+            widget.edit.setText(value)  # non-ASCII names cannot go through key events
+        elif isinstance(widget, DateAnswer):
+            year, month, day = str(value).split("-")
+            widget.month.setCurrentIndex(int(month))
+            widget.day.setText(str(int(day)))
+            widget.year.setText(year)
+        elif isinstance(widget, AgreeAnswer):
+            if widget.button.isChecked() is not value:
+                self.tap(widget.button)
+        elif isinstance(widget, ListAnswer):
+            assert isinstance(value, tuple)
+            for number, row in enumerate(value):
+                if number >= len(widget.rows):
+                    self.tap(widget.add_button)
+                assert isinstance(row, Mapping)
+                for column, text in row.items():
+                    widget.rows[number][1][column].setText(text)
+        elif isinstance(widget, MultiChoiceAnswer):
+            assert isinstance(value, tuple)
+            for choice in value:
+                button = widget.button_for(choice)
+                assert button is not None, choice
+                if not button.isChecked():
+                    self.tap(button)
+        elif isinstance(widget, ButtonsAnswer):
+            button = widget.button_for(value)
+            assert button is not None, value
+            self.tap(button)
+        else:
+            raise AssertionError(f"no way to answer {type(widget).__name__}")
+
+    def fill_and_next(self, answers: Mapping[str, AnswerValue]) -> QuestionScreen:
+        """Answer every question on the page from ``answers``, then tap the primary button."""
+        screen = self.question()
+        for item_id, widget in screen.widgets.items():
+            self.answer(widget, answers.get(item_id))
+        self.tap(screen.primary_button)
+        return screen
+
+    def fill_until(
+        self, answers: Mapping[str, AnswerValue], stop: Callable[[QWidget], bool]
+    ) -> list[str]:
+        """Fill question pages until ``stop(screen)``; return the page ids seen."""
+        seen: list[str] = []
+        for _ in range(200):
+            if stop(self.screen):
+                return seen
+            seen.append(self.question().page.id)
+            self.fill_and_next(answers)
+        raise AssertionError("never reached the expected screen")
 
     def engine(self) -> Engine:
         return make_engine(self.database_url)

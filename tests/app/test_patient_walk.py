@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 
 import pytest
 from pypdf import PdfReader
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from kiosk.domain.model import Packet
+from kiosk.app.demo import SYNTHETIC_ANSWERS, consent_answers
+from kiosk.domain.model import AnswerValue, Packet
 from kiosk.storage import repository
 from kiosk.storage.models import AnswerRecord, ConsentRecord, VisitRecord
 from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
@@ -19,11 +21,16 @@ from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.screens.review import ReviewScreen
 from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
-from kiosk.ui.widgets.answers import DateAnswer, ScaleAnswer, SingleChoiceAnswer, TextAnswer
+from kiosk.ui.widgets.answers import DateAnswer, TextAnswer
 from tests.app.conftest import KioskUnderTest
 
 NAME = "Rosa Prueba Núñez"  # synthetic; non-ASCII on purpose (set through the widget, not keys)
 PHQ9 = [1, 1, 2, 2, 0, 0, 1, 0, 1]  # total 8 (mild) and item 9 = 1 -> flag
+PATIENT: dict[str, AnswerValue] = {
+    **SYNTHETIC_ANSWERS,
+    "patient_name": NAME,
+    **{f"phq9_{n}": v for n, v in enumerate(PHQ9, start=1)},
+}
 
 
 def _start(k: KioskUnderTest, language: str = "en") -> None:
@@ -44,47 +51,20 @@ def _next(k: KioskUnderTest) -> None:
     k.tap(k.question().primary_button)
 
 
-def _choose(k: KioskUnderTest, item_id: str, value: object) -> None:
-    widget = k.question().widgets[item_id]
-    assert isinstance(widget, SingleChoiceAnswer | ScaleAnswer)
-    button = widget.button_for(value)
-    assert button is not None
-    k.tap(button)
+def _to_review(k: KioskUnderTest, answers: dict[str, AnswerValue] | None = None) -> list[str]:
+    return k.fill_until(answers or PATIENT, lambda s: isinstance(s, ReviewScreen))
 
 
-def _fill_intake(k: KioskUnderTest, condition: str = "crps") -> None:
-    name = k.question().widgets["patient_name"]
-    assert isinstance(name, TextAnswer)
-    _type(name.edit, NAME)
-    _next(k)
-    date = k.question().widgets["birth_date"]
-    assert isinstance(date, DateAnswer)
-    date.month.setCurrentIndex(3)
-    _type(date.day, "5")
-    _type(date.year, "1961")
-    _next(k)
-    phone = k.question().widgets["phone"]
-    assert isinstance(phone, TextAnswer)
-    _type(phone.edit, "555 010 0199")
-    _next(k)
-    for item_id, value in (
-        ("emergency_contact_name", "Luis Prueba"),
-        ("emergency_contact_phone", "5550100142"),
-    ):
-        widget = k.question().widgets[item_id]
-        assert isinstance(widget, TextAnswer)
-        _type(widget.edit, value)
-    _next(k)
-    _choose(k, "main_condition", condition)
-    _next(k)
+def _read_sections(k: KioskUnderTest, packet: Packet) -> None:
+    for section in packet.consent.sections:
+        screen = k.screen
+        assert isinstance(screen, SectionScreen), type(screen).__name__
+        assert screen.objectName() == f"section_{section.id}"
+        k.tap(screen.primary_button)
 
 
-def _fill_phq9(k: KioskUnderTest) -> None:
-    for number, value in enumerate(PHQ9, start=1):
-        _choose(k, f"phq9_{number}", value)
-        _next(k)
-    _choose(k, "phq9_difficulty", "somewhat")
-    _next(k)
+def _labels(widget: QWidget) -> list[str]:
+    return [label.text() for label in widget.findChildren(QLabel) if label.isVisible()]
 
 
 def _sign(k: KioskUnderTest) -> None:
@@ -103,30 +83,62 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
     k = kiosk
     _start(k)
     assert k.question().progress_label.text().startswith("Step 1 of ")
-    _fill_intake(k)
-    assert "pain_now" in k.question().widgets
-    _choose(k, "pain_now", 7)
-    _next(k)
-    _fill_phq9(k)
+    pages = _to_review(k)
+    asked = {
+        item.id
+        for form in packet.forms
+        for page in form.pages
+        for item in page.items
+        if page.id in pages
+    }
+    assert {"driver_name", "current_medicines", "allergies", "pregnancy", "gad7_7"} <= asked
+    assert "ketamine_before_result" not in asked and "pain_condition_other" not in asked
 
     review = k.screen
     assert isinstance(review, ReviewScreen)
-    shown = [label.text() for label in review.findChildren(type(review.progress_label))]
+    shown = _labels(review)
     assert NAME in shown
     assert "March 5, 1961" in shown
     assert "(555) 010-0199" in shown
     assert "7 / 10" in shown
+    assert "Gabapentin · 300 mg, 3 times a day\nLisinopril · 10 mg every morning" in shown
     k.tap(review.primary_button)
+    _read_sections(k, packet)
 
-    for _ in packet.consent.sections:
-        section = k.screen
-        assert isinstance(section, SectionScreen)
-        k.tap(section.primary_button)
+    quiz = packet.consent.quiz
+    assert quiz is not None
+    right = consent_answers(packet)
+    first, second, *rest = quiz.questions
+    wrong = {q.id: next(c.value for c in q.choices if c.value != q.correct) for q in quiz.questions}
+    # a wrong answer re-teaches its section, then asks again
+    k.fill_and_next({first.id: wrong[first.id]})
+    reteach = k.screen
+    assert isinstance(reteach, SectionScreen)
+    assert reteach.objectName() == f"section_{first.section}"
+    assert reteach.notice.isVisible() and "not quite right" in reteach.notice.text()
+    assert reteach.primary_button.text() == "Try the question again"
+    k.tap(reteach.primary_button)
+    assert k.question().page.id == f"quiz_{first.id}"
+    k.fill_and_next(right)
+    # missed twice: never blocked, staff will discuss it
+    k.fill_and_next({second.id: wrong[second.id]})
+    k.tap(k.screen.primary_button)  # type: ignore[attr-defined]
+    k.fill_and_next({second.id: wrong[second.id]})
+    after = k.question()
+    assert after.page.id == f"quiz_{rest[0].id}"
+    assert after.notice.isVisible() and "staff member" in after.notice.text()
+    for _ in rest:
+        k.fill_and_next(right)
+    attestations = k.question()
+    assert attestations.page.id == "attestations"
+    k.tap(attestations.primary_button)  # nothing ticked yet: kindly refused
+    assert k.screen is attestations
+    assert attestations.errors["attest_read"].isVisible()
+    k.fill_and_next({**right, "attest_questions": "will_ask"})
+
     signature = k.screen
     assert isinstance(signature, SignatureScreen)
-    assert f"Signing as: {NAME}" in [
-        lbl.text() for lbl in signature.findChildren(type(signature.progress_label))
-    ]
+    assert f"Signing as: {NAME}" in _labels(signature)
     _sign(k)
     k.qtbot.waitUntil(lambda: isinstance(k.screen, DoneScreen))
 
@@ -141,27 +153,41 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
         answers = repository.load_answers(session, visit.id)
         assert answers["phq9_9"] == 1
         assert answers["phone"] == "(555) 010-0199"
-        assert "main_condition_other" not in answers
+        assert answers["current_medicines"] == SYNTHETIC_ANSWERS["current_medicines"]
+        assert answers["pain_conditions"] == ("crps",)
         versions = {
             (r.item_id, r.form_id, r.form_version) for r in session.scalars(select(AnswerRecord))
         }
         assert ("phq9_1", "phq9", packet.form("phq9").version) in versions
+        assert ("gad7_1", "gad7", packet.form("gad7").version) in versions
         scores = {s.rule_id: (s.value, s.band) for s in repository.load_scores(session, visit.id)}
         assert scores["phq9_total"] == (8.0, "mild")
-        assert repository.load_flags(session, visit.id) == ["phq9_item9"]
+        assert scores["gad7_total"] == (4.0, "minimal")
+        assert scores["peg_score"][0] == pytest.approx(19 / 3)
+        assert set(repository.load_flags(session, visit.id)) == {
+            "phq9_item9",
+            quiz.flag.id,
+            "questions_before_infusion",
+        }
+        attempts = repository.load_quiz_attempts(session, visit.id)
+        assert len(attempts) == len(quiz.questions) + 2
         consent = session.scalars(select(ConsentRecord)).one()
         shown_text = packet.consent.full_text("en").encode("utf-8")
         assert consent.text_sha256 == hashlib.sha256(shown_text).hexdigest()
         assert consent.signer_name == NAME
         assert consent.signed_at_local == "2026-11-22T09:14:03-05:00"
         assert consent.signature_png.startswith(b"\x89PNG")
+        results = {r["question"]: r for r in json.loads(consent.comprehension_json)}
+        assert results[first.id]["attempts"] == [wrong[first.id], first.correct]
+        assert results[second.id]["needs_discussion"] is True
+        assert json.loads(consent.attestations_json)["attest_questions"] == "will_ask"
         document = repository.latest_document(session, visit.id)
         pdf = document.content
 
     assert hashlib.sha256(pdf).hexdigest() == document.sha256
     pdf_text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert NAME in pdf_text
-    assert "version 1" in pdf_text
+    assert f"version {packet.consent.version}" in pdf_text
     assert packet.consent.meaning.get("en") in " ".join(pdf_text.split())
     copies = list(k.output_dir.glob("*.pdf"))
     assert [p.name for p in copies] == [f"{repository.document_number(visit.id)}.pdf"]
@@ -207,38 +233,37 @@ def test_bad_answers_get_a_kind_message_and_nothing_is_lost(kiosk: KioskUnderTes
 def test_skip_logic_back_and_change_from_review(kiosk: KioskUnderTest, packet: Packet) -> None:
     k = kiosk
     _start(k)
-    _fill_intake(k, condition="other")
-    other = k.question().widgets["main_condition_other"]
+    answers = {**PATIENT, "pain_conditions": ("migraine", "other"), "sex_at_birth": "male"}
+    k.fill_until(answers, lambda s: "pain_condition_other" in getattr(s, "widgets", {}))
+    other = k.question().widgets["pain_condition_other"]
     assert isinstance(other, TextAnswer)
     _type(other.edit, "Pain after a burn")
     _next(k)
     k.tap(k.question().back_button)
     k.tap(k.question().back_button)
-    assert "main_condition" in k.question().widgets
-    _choose(k, "main_condition", "migraine")
+    assert "pain_conditions" in k.question().widgets
+    k.tap(k.question().widgets["pain_conditions"].button_for("other"))  # type: ignore[attr-defined]
     _next(k)
-    assert "pain_now" in k.question().widgets  # the 'other' page is skipped now
-    _choose(k, "pain_now", 3)
-    _next(k)
-    _fill_phq9(k)
+    assert "pain_areas" in k.question().widgets  # the 'other' page is skipped now
+    pages = _to_review(k, answers)
+    assert "pregnancy_page" not in pages  # not asked of a patient born male
     review = k.screen
     assert isinstance(review, ReviewScreen)
-    texts = [lbl.text() for lbl in review.findChildren(type(review.progress_label))]
-    assert "Pain after a burn" not in texts
+    assert "Pain after a burn" not in _labels(review)
     k.tap(review.change_buttons["pain_now_page"][0])  # type: ignore[arg-type]
     screen = k.question()
     assert screen.primary_button.text() == "Save and go back to review"
-    _choose(k, "pain_now", 9)
-    _next(k)
+    k.fill_and_next({"pain_now": 9})
     review = k.screen
     assert isinstance(review, ReviewScreen)
-    assert "9 / 10" in [lbl.text() for lbl in review.findChildren(type(review.progress_label))]
+    assert "9 / 10" in _labels(review)
     with Session(k.engine()) as session:
         visit = session.scalars(select(VisitRecord)).one()
-        answers = repository.load_answers(session, visit.id)
-    assert answers["pain_now"] == 9
-    assert answers["main_condition"] == "migraine"
-    assert "main_condition_other" not in answers  # hidden by skip logic, so deleted
+        answers_stored = repository.load_answers(session, visit.id)
+    assert answers_stored["pain_now"] == 9
+    assert answers_stored["pain_conditions"] == ("migraine",)
+    assert "pain_condition_other" not in answers_stored  # hidden by skip logic, so deleted
+    assert "pregnancy" not in answers_stored
 
 
 def test_a_dot_is_not_a_signature_and_signed_visits_cannot_go_back(
@@ -246,16 +271,13 @@ def test_a_dot_is_not_a_signature_and_signed_visits_cannot_go_back(
 ) -> None:
     k = kiosk
     _start(k, "es")
-    _fill_intake(k)
-    _choose(k, "pain_now", 2)
     assert k.question().primary_button.text() == "Siguiente"
-    _next(k)
-    _fill_phq9(k)
+    _to_review(k)
     review = k.screen
     assert isinstance(review, ReviewScreen)
     k.tap(review.primary_button)
-    for _ in packet.consent.sections:
-        k.tap(k.screen.primary_button)  # type: ignore[attr-defined]
+    _read_sections(k, packet)
+    k.fill_until(consent_answers(packet), lambda s: isinstance(s, SignatureScreen))
     screen = k.screen
     assert isinstance(screen, SignatureScreen)
     k.draw(screen.pad, [(100, 100), (102, 101)])

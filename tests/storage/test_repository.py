@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from kiosk.domain.model import AnswerValue, Packet
 from kiosk.domain.scoring import score_form
 from kiosk.domain.signature import DrawnSignature
-from kiosk.domain.visit import Signing
+from kiosk.domain.visit import QuizAttempt, QuizResult, Signing
 from kiosk.storage import repository
 from kiosk.storage.db import create_schema, make_engine, session_factory
 from kiosk.storage.models import AnswerRecord, ConsentRecord, VisitRecord
@@ -114,13 +115,16 @@ def test_scores_and_flags_are_replaced_as_answers_change(engine: Engine, packet:
         repository.save_scores(session, visit_id, [score_form(phq9, answers)], CLINIC_TIME)
     with sessions.begin() as session:
         scores = repository.load_scores(session, visit_id)
-        assert [(s.rule_id, s.value, s.band) for s in scores] == [("phq9_total", 9.0, "mild")]
+        assert [(s.rule_id, s.value, s.band) for s in scores] == [
+            ("phq9_total", 9.0, "mild"),
+            ("phq2_total", 2.0, "negative"),
+        ]
         assert repository.load_flags(session, visit_id) == ["phq9_item9"]
     answers["phq9_9"] = 0
     with sessions.begin() as session:
         repository.save_scores(session, visit_id, [score_form(phq9, answers)], CLINIC_TIME)
     with sessions.begin() as session:
-        assert [s.value for s in repository.load_scores(session, visit_id)] == [8.0]
+        assert [s.value for s in repository.load_scores(session, visit_id)] == [8.0, 2.0]
         assert repository.load_flags(session, visit_id) == []
 
 
@@ -191,3 +195,89 @@ def test_naive_datetimes_are_refused(engine: Engine, packet: Packet) -> None:
 
 def test_document_number_is_not_patient_data() -> None:
     assert repository.document_number("3f9a2b1c" + "0" * 24) == "KC-3F9A2B1C"
+
+
+def test_list_answers_round_trip(engine: Engine, packet: Packet) -> None:
+    rows = ({"name": "Gabapentin", "dose": "300 mg"}, {"name": "Ibuprofen", "dose": ""})
+    value = repository.decode_value(repository.encode_value(rows))
+    assert value == rows
+    assert repository.decode_value(repository.encode_value(("a", "b"))) == ("a", "b")
+    assert repository.decode_value(repository.encode_value(())) == ()
+
+
+def test_quiz_attempts_and_consent_flags_are_kept(engine: Engine, packet: Packet) -> None:
+    consent = packet.consent
+    assert consent.quiz is not None and consent.flags
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        visit_id = repository.start_visit(
+            session, packet=packet, language="es", kiosk_id="t", now=CLINIC_TIME
+        )
+    question = consent.quiz.questions[0]
+    wrong = next(c.value for c in question.choices if c.value != question.correct)
+    with sessions.begin() as session:
+        for number in (1, 2):
+            repository.record_quiz_attempt(
+                session,
+                visit_id,
+                consent=consent,
+                attempt=QuizAttempt(question.id, number, wrong, correct=False),
+                raised=consent.quiz.flag if number == 2 else None,
+                now=CLINIC_TIME,
+            )
+        repository.set_consent_flags(
+            session, visit_id, consent=consent, flags=consent.flags[:1], now=CLINIC_TIME
+        )
+    phq9 = packet.form("phq9")
+    with sessions.begin() as session:  # a later page save must not drop the consent's flags
+        repository.save_scores(session, visit_id, [score_form(phq9, {})], CLINIC_TIME)
+    with sessions.begin() as session:
+        attempts = repository.load_quiz_attempts(session, visit_id)
+        assert [(a.question_id, a.attempt, a.answer, a.correct) for a in attempts] == [
+            (question.id, 1, wrong, False),
+            (question.id, 2, wrong, False),
+        ]
+        assert repository.load_flags(session, visit_id) == [
+            consent.quiz.flag.id,
+            consent.flags[0].id,
+        ]
+    with sessions.begin() as session:  # the attestation was changed: its flag goes
+        repository.set_consent_flags(session, visit_id, consent=consent, flags=(), now=CLINIC_TIME)
+    with sessions.begin() as session:
+        assert repository.load_flags(session, visit_id) == [consent.quiz.flag.id]
+
+
+def test_the_consent_keeps_comprehension_and_attestations(engine: Engine, packet: Packet) -> None:
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        visit_id = repository.start_visit(
+            session, packet=packet, language="en", kiosk_id="t", now=CLINIC_TIME
+        )
+    signing = dataclasses.replace(
+        _signing(),
+        comprehension=(QuizResult("quiz_x", ("false", "true"), True, False),),
+        attestations={"attest_read": True, "attest_questions": "will_ask"},
+    )
+    with sessions.begin() as session:
+        repository.record_consent(
+            session,
+            visit_id,
+            consent=packet.consent,
+            language="en",
+            signing=signing,
+            now=CLINIC_TIME,
+        )
+    with sessions.begin() as session:
+        record = session.scalars(select(ConsentRecord)).one()
+        assert json.loads(record.comprehension_json) == [
+            {
+                "question": "quiz_x",
+                "attempts": ["false", "true"],
+                "correct": True,
+                "needs_discussion": False,
+            }
+        ]
+        assert json.loads(record.attestations_json) == {
+            "attest_read": True,
+            "attest_questions": "will_ask",
+        }

@@ -14,6 +14,7 @@ from kiosk.ui.texts import Texts
 from kiosk.ui.widgets.answers import (
     AnswerWidget,
     DateAnswer,
+    ListAnswer,
     MultiChoiceAnswer,
     PhoneAnswer,
     ScaleAnswer,
@@ -76,8 +77,11 @@ def _has_hints(edit: QLineEdit, *hints: Hint) -> bool:
         ("intake", "patient_name", TextAnswer),
         ("intake", "birth_date", DateAnswer),
         ("intake", "phone", PhoneAnswer),
-        ("intake", "main_condition", SingleChoiceAnswer),
-        ("intake", "pain_now", ScaleAnswer),
+        ("medical_history", "sex_at_birth", SingleChoiceAnswer),
+        ("pain_history", "pain_conditions", MultiChoiceAnswer),
+        ("pain_history", "pain_now", ScaleAnswer),
+        ("intake", "has_driver", YesNoAnswer),
+        ("medicines", "current_medicines", ListAnswer),
         ("phq9", "phq9_1", SingleChoiceAnswer),
     ],
 )
@@ -275,7 +279,7 @@ def test_every_line_edit_on_the_intake_is_sensitive(packet: Packet, texts_en: Te
 
 
 def test_scale_has_eleven_buttons_labelled_0_to_10(packet: Packet, texts_en: Texts) -> None:
-    widget = create_answer_widget(packet.form("intake").item("pain_now"), texts_en)
+    widget = create_answer_widget(packet.form("pain_history").item("pain_now"), texts_en)
     assert isinstance(widget, ScaleAnswer)
     buttons = _buttons(widget)
     assert [b.text() for b in buttons] == [str(n) for n in range(11)]
@@ -288,7 +292,7 @@ def test_scale_has_eleven_buttons_labelled_0_to_10(packet: Packet, texts_en: Tex
 def test_tapping_a_scale_point_checks_only_that_one(
     qtbot: QtBot, show: Show, packet: Packet, texts_en: Texts
 ) -> None:
-    item = packet.form("intake").item("pain_now")
+    item = packet.form("pain_history").item("pain_now")
     widget = create_answer_widget(item, texts_en)
     assert isinstance(widget, ScaleAnswer)
     show(widget)
@@ -306,7 +310,7 @@ def test_tapping_a_scale_point_checks_only_that_one(
 
 @pytest.mark.parametrize("point", [0, 7, 10])
 def test_scale_round_trips(packet: Packet, texts_en: Texts, point: int) -> None:
-    item = packet.form("intake").item("pain_now")
+    item = packet.form("pain_history").item("pain_now")
     widget = create_answer_widget(item, texts_en)
     widget.set_value(point)
     assert _checked_texts(widget) == [str(point)]
@@ -317,7 +321,7 @@ def test_scale_round_trips(packet: Packet, texts_en: Texts, point: int) -> None:
 
 
 def test_scale_in_spanish_has_spanish_end_labels(packet: Packet, texts_es: Texts) -> None:
-    widget = create_answer_widget(packet.form("intake").item("pain_now"), texts_es)
+    widget = create_answer_widget(packet.form("pain_history").item("pain_now"), texts_es)
     hints = [lbl.text() for lbl in widget.findChildren(QLabel)]
     assert hints == ["Sin dolor", "El peor dolor que pueda imaginar"]
 
@@ -328,24 +332,24 @@ def test_scale_in_spanish_has_spanish_end_labels(packet: Packet, texts_es: Texts
 def test_single_choice_is_exclusive(
     qtbot: QtBot, show: Show, packet: Packet, texts_en: Texts
 ) -> None:
-    item = packet.form("intake").item("main_condition")
+    item = packet.form("medical_history").item("sex_at_birth")
     widget = create_answer_widget(item, texts_en)
     assert isinstance(widget, SingleChoiceAnswer)
     show(widget)
     assert [b.text() for b in _buttons(widget)] == [c.label.get("en") for c in item.choices]
-    crps, migraine = widget.button_for("crps"), widget.button_for("migraine")
-    assert crps is not None and migraine is not None
-    tap(qtbot, crps)
-    assert _checked_texts(widget) == ["CRPS (complex regional pain syndrome)"]
-    tap(qtbot, migraine)
-    assert _checked_texts(widget) == ["Migraine (bad headaches that keep coming back)"]
-    tap(qtbot, migraine)  # tapping the chosen answer again keeps it chosen
-    assert _checked(item, widget) == Checked("migraine")
+    female, male = widget.button_for("female"), widget.button_for("male")
+    assert female is not None and male is not None
+    tap(qtbot, female)
+    assert _checked_texts(widget) == [female.text()]
+    tap(qtbot, male)
+    assert _checked_texts(widget) == [male.text()]
+    tap(qtbot, male)  # tapping the chosen answer again keeps it chosen
+    assert _checked(item, widget) == Checked("male")
 
 
-@pytest.mark.parametrize("value", ["crps", "other"])
+@pytest.mark.parametrize("value", ["female", "prefer_not_to_say"])
 def test_single_choice_round_trips(packet: Packet, texts_en: Texts, value: str) -> None:
-    item = packet.form("intake").item("main_condition")
+    item = packet.form("medical_history").item("sex_at_birth")
     widget = create_answer_widget(item, texts_en)
     widget.set_value(value)
     assert len(_checked_texts(widget)) == 1

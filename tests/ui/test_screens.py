@@ -25,7 +25,12 @@ from kiosk.domain.model import AnswerValue, Item, ItemType, Packet, Page
 from kiosk.domain.strings import Strings
 from kiosk.domain.visit import Visit
 from kiosk.ui.format import answer_text
-from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
+from kiosk.ui.screens.consent import (
+    SectionScreen,
+    SignatureScreen,
+    attestation_screen,
+    quiz_screen,
+)
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.screens.review import ReviewEntry, ReviewScreen, review_entries
@@ -49,6 +54,7 @@ PROGRESS = (3, 24)
 _PACKET = load_packet(paths.FORMS_DIR)
 PAGE_IDS = [(form.id, page.id) for form in _PACKET.forms for page in form.pages]
 SECTION_IDS = [section.id for section in _PACKET.consent.sections]
+QUIZ_IDS = [q.id for q in _PACKET.consent.quiz.questions] if _PACKET.consent.quiz else []
 LANGUAGES = ("en", "es")
 
 
@@ -90,11 +96,13 @@ def _sample_answer(item: Item, language: str) -> AnswerValue:
         case ItemType.SINGLE_CHOICE:
             return max(item.choices, key=lambda c: len(c.label.get(language))).value
         case ItemType.MULTI_CHOICE:
-            return tuple(str(c.value) for c in item.choices)
-        case ItemType.YES_NO:
+            return tuple(str(c.value) for c in item.choices if not c.exclusive)
+        case ItemType.YES_NO | ItemType.AGREE:
             return True
         case ItemType.SCALE:
             return 7
+        case ItemType.LIST:
+            return ({c.id: f"{c.id} {'x' * 30}" for c in item.columns},) * 3
     raise AssertionError(item.type)
 
 
@@ -145,6 +153,9 @@ SCREENS: list[ScreenSpec] = [
             ("review", lang, ""),
             ("review", lang, "missing"),
             *[("section", lang, section_id) for section_id in SECTION_IDS],
+            ("reteach", lang, SECTION_IDS[0]),
+            *[("quiz", lang, question_id) for question_id in QUIZ_IDS],
+            ("attest", lang, ""),
             ("signature", lang, ""),
             ("done", lang, ""),
         ]
@@ -168,6 +179,16 @@ def _build(spec: ScreenSpec, packet: Packet, strings: Strings) -> QWidget:
             return ReviewScreen(entries, texts, progress=PROGRESS)
         case "section":
             return _section_screen(packet, texts, key)
+        case "reteach":
+            screen = _section_screen(packet, texts, key)
+            screen.show_notice(texts("quiz.reteach"))
+            return screen
+        case "quiz":
+            assert packet.consent.quiz is not None
+            question = packet.consent.quiz.question(key)
+            return quiz_screen(question, (2, 8), texts, progress=PROGRESS)
+        case "attest":
+            return attestation_screen(packet.consent, {}, texts, progress=PROGRESS)
         case "signature":
             return _signature_screen(packet, texts)
         case "done":
@@ -371,7 +392,7 @@ def test_only_the_answer_with_a_problem_is_marked(
 def test_choosing_an_answer_clears_its_message(
     qtbot: QtBot, show: Show, packet: Packet, texts_en: Texts
 ) -> None:
-    screen = _question(packet, texts_en, "intake", "pain_now_page")
+    screen = _question(packet, texts_en, "pain_history", "pain_now_page")
     show(screen)
     screen.show_problems({"pain_now": AnswerProblem.REQUIRED})
     assert screen.errors["pain_now"].isVisible()
@@ -412,6 +433,7 @@ def test_a_page_of_two_questions_gives_both_values(
     expected = {
         "emergency_contact_name": "Luis Prueba Ibáñez",
         "emergency_contact_phone": "555 010 0142",
+        "emergency_contact_relationship": "",  # optional, left empty
     }
     assert screen.values() == expected
     with qtbot.waitSignal(screen.submitted, timeout=1000) as blocker:
@@ -420,7 +442,7 @@ def test_a_page_of_two_questions_gives_both_values(
 
 
 def test_stored_answers_are_shown_again(show: Show, packet: Packet, texts_en: Texts) -> None:
-    screen = _question(packet, texts_en, "intake", "pain_now_page", {"pain_now": 7})
+    screen = _question(packet, texts_en, "pain_history", "pain_now_page", {"pain_now": 7})
     show(screen)
     buttons = screen.widgets["pain_now"].findChildren(QAbstractButton)
     assert [b.text() for b in buttons if b.isChecked()] == ["7"]
@@ -431,7 +453,7 @@ def test_progress_title_and_buttons(show: Show, packet: Packet, texts_en: Texts)
     screen = _question(packet, texts_en, "intake", "phone_page")
     show(screen)
     assert screen.progress_label.text() == "Step 3 of 24"
-    assert screen.heading_label.text() == "About you and your pain"
+    assert screen.heading_label.text() == "About you"
     assert "Your phone number" in _label_texts(screen)
     assert screen.primary_button.text() == "Next"
     assert screen.back_button.isVisible() and screen.back_button.text() == "Back"
@@ -455,8 +477,10 @@ def test_editing_from_review_says_where_the_button_goes(
     show: Show, packet: Packet, strings: Strings, language: str, normal: str, editing: str
 ) -> None:
     texts = Texts(strings, language)
-    plain = _question(packet, texts, "intake", "pain_now_page")
-    editing_screen = _question(packet, texts, "intake", "pain_now_page", editing_from_review=True)
+    plain = _question(packet, texts, "pain_history", "pain_now_page")
+    editing_screen = _question(
+        packet, texts, "pain_history", "pain_now_page", editing_from_review=True
+    )
     show(plain)
     show(editing_screen)
     assert plain.primary_button.text() == normal
@@ -546,12 +570,16 @@ def test_answer_text_reads_dates_like_people_do(
 def test_answer_text_for_choices_scales_and_yes_no(
     packet: Packet, texts_en: Texts, texts_es: Texts
 ) -> None:
-    condition = packet.form("intake").item("main_condition")
-    assert answer_text(condition, "crps", texts_en) == "CRPS (complex regional pain syndrome)"
-    assert answer_text(condition, "crps", texts_es) == "SDRC (síndrome de dolor regional complejo)"
+    condition = packet.form("medical_history").item("sex_at_birth")
+    assert answer_text(condition, "female", texts_en) == condition.choices[0].label.get("en")
+    assert answer_text(condition, "female", texts_es) == condition.choices[0].label.get("es")
     assert answer_text(packet.form("phq9").item("phq9_1"), 1, texts_en) == "Several days"
-    assert answer_text(packet.form("intake").item("pain_now"), 7, texts_en) == "7 / 10"
-    assert answer_text(packet.form("intake").item("pain_now"), 0, texts_en) == "0 / 10"
+    pain_now = packet.form("pain_history").item("pain_now")
+    assert answer_text(pain_now, 7, texts_en) == "7 / 10"
+    assert answer_text(pain_now, 0, texts_en) == "0 / 10"
+    medicines = packet.form("medicines").item("current_medicines")
+    rows = ({"name": "Gabapentin", "dose": "300 mg"}, {"name": "Aspirin", "dose": ""})
+    assert answer_text(medicines, rows, texts_en) == "Gabapentin · 300 mg\nAspirin"
     assert answer_text(YES_NO_ITEM, True, texts_en) == "Yes"
     assert answer_text(YES_NO_ITEM, False, texts_en) == "No"
     assert answer_text(YES_NO_ITEM, True, texts_es) == "Sí"

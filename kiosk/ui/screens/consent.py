@@ -1,12 +1,15 @@
-"""Consent education sections and the signature screen."""
+"""Consent education sections, the comprehension questions, the attestations and signing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import Signal
 
-from kiosk.domain.model import Section
+from kiosk.domain.model import AnswerValue, ConsentDocument, Page, QuizQuestion, Section
 from kiosk.domain.signature import DrawnSignature
 from kiosk.ui.screens.base import Screen, button, label
+from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.texts import Texts
 from kiosk.ui.widgets.signature_pad import SignaturePad
 
@@ -78,3 +81,47 @@ class SignatureScreen(Screen):
             self.scroll_area.ensureWidgetVisible(self.error)
             return
         self.signed.emit(signature)
+
+
+def quiz_screen(
+    question: QuizQuestion,
+    number: tuple[int, int],
+    texts: Texts,
+    *,
+    progress: tuple[int, int],
+) -> QuestionScreen:
+    """One comprehension question ("Question 2 of 8"), answered with "Check my answer"."""
+    item = question.as_item()
+    return QuestionScreen(
+        Page(f"quiz_{question.id}", (item,)),
+        (item,),
+        {},
+        texts,
+        progress=progress,
+        can_go_back=True,
+        heading=texts("quiz.count", x=number[0], y=number[1]),
+        title=texts("quiz.title"),
+        primary=texts("quiz.check"),
+    )
+
+
+def attestation_screen(
+    consent: ConsentDocument,
+    answers: Mapping[str, AnswerValue],
+    texts: Texts,
+    *,
+    progress: tuple[int, int],
+) -> QuestionScreen:
+    """The statements the patient ticks just before signing."""
+    screen = QuestionScreen(
+        Page("attestations", consent.attestations),
+        consent.attestations,
+        answers,
+        texts,
+        progress=progress,
+        can_go_back=True,
+        heading=texts.local(consent.title),
+        title=texts("attest.title"),
+    )
+    screen.show_notice(texts("attest.intro"))
+    return screen

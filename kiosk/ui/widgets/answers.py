@@ -212,7 +212,7 @@ class ChoiceButton(QPushButton):
         return QSize(self.MIN_HEIGHT, self.MIN_HEIGHT)
 
 
-class _ButtonsAnswer(AnswerWidget):
+class ButtonsAnswer(AnswerWidget):
     """Answers given by tapping buttons; each button carries its stored value."""
 
     def __init__(self, item: Item, texts: Texts, *, exclusive: bool) -> None:
@@ -247,7 +247,7 @@ class _ButtonsAnswer(AnswerWidget):
         self.group.setExclusive(exclusive)
 
 
-class SingleChoiceAnswer(_ButtonsAnswer):
+class SingleChoiceAnswer(ButtonsAnswer):
     """One answer from a list, as full-width buttons."""
 
     def __init__(self, item: Item, texts: Texts) -> None:
@@ -267,7 +267,7 @@ class SingleChoiceAnswer(_ButtonsAnswer):
         self._check_only([value] if value is not None else [])
 
 
-class MultiChoiceAnswer(_ButtonsAnswer):
+class MultiChoiceAnswer(ButtonsAnswer):
     """Any number of answers from a list; an exclusive one ("None of these") stands alone."""
 
     def __init__(self, item: Item, texts: Texts) -> None:
@@ -302,7 +302,7 @@ class MultiChoiceAnswer(_ButtonsAnswer):
         self._check_only(list(value) if isinstance(value, tuple) else [])
 
 
-class YesNoAnswer(_ButtonsAnswer):
+class YesNoAnswer(ButtonsAnswer):
     """Two big buttons."""
 
     def __init__(self, item: Item, texts: Texts) -> None:
@@ -322,7 +322,7 @@ class YesNoAnswer(_ButtonsAnswer):
         self._check_only([value] if isinstance(value, bool) else [])
 
 
-class ScaleAnswer(_ButtonsAnswer):
+class ScaleAnswer(ButtonsAnswer):
     """A 0–10 scale as eleven tap buttons, with the end labels under the ends."""
 
     def __init__(self, item: Item, texts: Texts) -> None:
