@@ -19,6 +19,13 @@ class ScoreResult:
     value: float
     band: Band | None
 
+    @property
+    def display(self) -> str:
+        """How people read it: a mean to one decimal (PEG 6.3), a sum as a whole number."""
+        if self.rule.method is ScoreMethod.MEAN:
+            return f"{self.value:.1f}"
+        return f"{self.value:g}"
+
 
 @dataclass(frozen=True)
 class ScoreReport:

@@ -333,3 +333,14 @@ def test_kiosk_forms_score(
         "scores": scores,
         "flags": flags,
     }
+
+
+def test_scores_are_shown_as_people_read_them() -> None:
+    peg = _load("peg")
+    report = score_form(peg, {"peg_pain": 7, "peg_enjoyment": 6, "peg_activity": 6})
+    (result,) = report.scores
+    assert result.value == pytest.approx(19 / 3)  # stored unrounded
+    assert result.display == "6.3"  # shown to one decimal
+    phq9 = _load("phq9")
+    total = next(s for s in score_form(phq9, {f"phq9_{n}": 3 for n in range(1, 10)}).scores)
+    assert total.display == "27"
