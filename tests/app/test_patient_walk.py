@@ -320,3 +320,25 @@ def test_a_failed_save_keeps_the_patient_on_the_page_with_their_answers(
     assert visit is not None and visit.answers == {}  # rolled back: nothing half-done
     assert "could not save a page: OperationalError" in caplog.text
     assert "Rosa" not in caplog.text  # no patient data in logs
+
+
+def test_a_failed_quiz_save_keeps_the_question_and_stores_nothing(
+    kiosk: KioskUnderTest, packet: Packet, caplog: pytest.LogCaptureFixture
+) -> None:
+    k = kiosk
+    _start(k)
+    _to_review(k)
+    k.tap(k.screen.primary_button)  # type: ignore[attr-defined]
+    _read_sections(k, packet)
+    quiz = packet.consent.quiz
+    assert quiz is not None
+    first = quiz.questions[0]
+    with k.engine().begin() as connection:  # a real fault: the quiz table is gone
+        connection.execute(text("DROP TABLE quiz_attempts"))
+    screen = k.fill_and_next({first.id: first.correct})
+    assert k.screen is screen
+    assert screen.message.isVisible() and "could not save" in screen.message.text()
+    visit = k.kiosk.flow.visit
+    assert visit is not None and visit.quiz_attempts == []
+    assert visit.current.key == first.id
+    assert "could not save a quiz answer: OperationalError" in caplog.text
