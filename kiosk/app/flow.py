@@ -30,7 +30,14 @@ from kiosk.domain.model import Packet
 from kiosk.domain.scoring import ScoreReport
 from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.strings import Strings
-from kiosk.domain.visit import AttestationsSaved, PageSaved, StepKind, Visit, VisitError
+from kiosk.domain.visit import (
+    AttestationsSaved,
+    Checkpoint,
+    PageSaved,
+    StepKind,
+    Visit,
+    VisitError,
+)
 from kiosk.storage import repository
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.consent import (
@@ -243,21 +250,19 @@ class VisitFlow(QObject):
             if isinstance(screen, QuestionScreen):
                 screen.show_problems({question.id: AnswerProblem.REQUIRED})
             return
-        try:
-            with self.sessions.begin() as session:
-                repository.record_quiz_attempt(
-                    session,
-                    visit_id,
-                    consent=self.packet.consent,
-                    attempt=answered.attempt,
-                    raised=answered.raised,
-                    now=self.clock(),
-                )
-        except SQLAlchemyError as exc:
-            log.error("could not save a quiz answer: %s", type(exc).__name__)
-            visit.rollback(checkpoint)
-            if isinstance(screen, QuestionScreen):
-                screen.show_message(self.texts("errors.save_failed"))
+        saved = self._commit(
+            "a quiz answer",
+            checkpoint,
+            lambda session: repository.record_quiz_attempt(
+                session,
+                visit_id,
+                consent=self.packet.consent,
+                attempt=answered.attempt,
+                raised=answered.raised,
+                now=self.clock(),
+            ),
+        )
+        if not saved:
             return
         if not answered.attempt.correct and visit.current.kind is not StepKind.RETEACH:
             self._pending_notice = self.texts("quiz.discuss")
@@ -272,22 +277,33 @@ class VisitFlow(QObject):
             if isinstance(screen, QuestionScreen):
                 screen.show_problems(result)
             return
+        saved = self._commit(
+            "the attestations",
+            checkpoint,
+            lambda session: repository.set_consent_flags(
+                session,
+                visit_id,
+                consent=self.packet.consent,
+                flags=result.flags,
+                now=self.clock(),
+            ),
+        )
+        if saved:
+            self.show_step()
+
+    def _commit(self, what: str, checkpoint: Checkpoint, write: Callable[[Session], None]) -> bool:
+        """Run ``write`` in one transaction. On failure undo the visit's step, keep the screen
+        and its answers, and tell the patient kindly. Returns whether it was saved."""
         try:
             with self.sessions.begin() as session:
-                repository.set_consent_flags(
-                    session,
-                    visit_id,
-                    consent=self.packet.consent,
-                    flags=result.flags,
-                    now=self.clock(),
-                )
+                write(session)
         except SQLAlchemyError as exc:
-            log.error("could not save the attestations: %s", type(exc).__name__)
-            visit.rollback(checkpoint)
-            if isinstance(screen, QuestionScreen):
-                screen.show_message(self.texts("errors.save_failed"))
-            return
-        self.show_step()
+            log.error("could not save %s: %s", what, type(exc).__name__)
+            self._require_visit()[0].rollback(checkpoint)
+            if isinstance(self.screen, Screen):
+                self.screen.show_message(self.texts("errors.save_failed"))
+            return False
+        return True
 
     def _page_submitted(self, raw: dict[str, object]) -> None:
         visit, visit_id = self._require_visit()
@@ -298,26 +314,16 @@ class VisitFlow(QObject):
             if isinstance(screen, QuestionScreen):
                 screen.show_problems(result)
             return
-        try:
-            self._save_page(visit, visit_id, result)
-        except SQLAlchemyError as exc:
-            log.error("could not save a page: %s", type(exc).__name__)
-            visit.rollback(checkpoint)
-            if isinstance(screen, QuestionScreen):
-                screen.show_message(self.texts("errors.save_failed"))
-            return
-        self.show_step()
-
-    def _save_page(self, visit: Visit, visit_id: str, saved: PageSaved) -> None:
         now = self.clock()
         reports: list[ScoreReport] = visit.scores()
-        with self.sessions.begin() as session:
+
+        def write(session: Session) -> None:
             repository.save_answers(
                 session,
                 visit_id,
-                form=saved.form,
-                answers=saved.answers,
-                removed=saved.removed,
+                form=result.form,
+                answers=result.answers,
+                removed=result.removed,
                 now=now,
             )
             repository.set_identity(
@@ -327,6 +333,9 @@ class VisitFlow(QObject):
                 birth_date=visit.identity("birth_date"),
             )
             repository.save_scores(session, visit_id, reports, now)
+
+        if self._commit("a page", checkpoint, write):
+            self.show_step()
 
     def _back(self) -> None:
         visit, _ = self._require_visit()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kiosk.domain.answers import AnswerProblem, validate
@@ -32,6 +32,21 @@ from kiosk.domain.signature import DrawnSignature
 
 MISSES_BEFORE_DISCUSSION = 2
 """A comprehension question missed this often raises the "discuss with clinician" flag."""
+
+
+def _validate_all(
+    items: Iterable[Item], raw: Mapping[str, object], today: dt.date
+) -> tuple[dict[str, AnswerValue], dict[str, AnswerProblem]]:
+    """Validate each item's raw answer: (accepted values, problems), keyed by item id."""
+    accepted: dict[str, AnswerValue] = {}
+    problems: dict[str, AnswerProblem] = {}
+    for item in items:
+        checked = validate(item, raw.get(item.id), today)
+        if checked.problem is not None:
+            problems[item.id] = checked.problem
+        elif checked.value is not None:
+            accepted[item.id] = checked.value
+    return accepted, problems
 
 
 class StepKind(enum.StrEnum):
@@ -238,14 +253,7 @@ class Visit:
         self._require_unsigned()
         step = self.current
         page = self.page(step)
-        accepted: dict[str, AnswerValue] = {}
-        problems: dict[str, AnswerProblem] = {}
-        for item in self.items_on(page):
-            checked = validate(item, raw.get(item.id), today)
-            if checked.problem is not None:
-                problems[item.id] = checked.problem
-            elif checked.value is not None:
-                accepted[item.id] = checked.value
+        accepted, problems = _validate_all(self.items_on(page), raw, today)
         if problems:
             return problems
         cleared = [item.id for item in page.items if item.id not in accepted]
@@ -406,14 +414,7 @@ class Visit:
         self._require_unsigned()
         if self.current.kind is not StepKind.ATTEST:
             raise VisitError("the attestations are not on screen")
-        accepted: dict[str, AnswerValue] = {}
-        problems: dict[str, AnswerProblem] = {}
-        for item in self.packet.consent.attestations:
-            checked = validate(item, raw.get(item.id), today)
-            if checked.problem is not None:
-                problems[item.id] = checked.problem
-            elif checked.value is not None:
-                accepted[item.id] = checked.value
+        accepted, problems = _validate_all(self.packet.consent.attestations, raw, today)
         if problems:
             return problems
         self.attestations = accepted
