@@ -508,6 +508,10 @@ def test_review_lists_every_answer_and_confirms(
     for expected in (NAME, "March 5, 1961", "(555) 010-0199", "7 / 10"):
         assert expected in shown
     assert "Your phone number" in shown
+    groups = [
+        lbl.text() for lbl in screen.findChildren(QLabel) if lbl.objectName() == "reviewGroup"
+    ]
+    assert groups == [form.title.get("en") for form in packet.forms]  # each form once, in order
     assert not screen.missing.isVisible()
     assert screen.primary_button.isEnabled()
     assert screen.primary_button.text() == "Everything is correct"

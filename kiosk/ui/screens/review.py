@@ -22,6 +22,7 @@ class ReviewEntry:
     question: str
     answer: str
     missing: bool = False
+    group: str = ""  # the form's title ("Your medicines"), shown once above its answers
 
 
 def review_entries(visit: Visit, texts: Texts) -> list[ReviewEntry]:
@@ -43,6 +44,7 @@ def review_entries(visit: Visit, texts: Texts) -> list[ReviewEntry]:
                     question,
                     answer_text(item, value, texts),
                     missing=item.required and value is None,
+                    group=texts.local(visit.form(step.form_id).title),
                 )
             )
     return entries
@@ -67,7 +69,12 @@ class ReviewScreen(Screen):
         self.missing.setVisible(any(e.missing for e in entries))
         self.body.addWidget(self.missing)
         self.change_buttons: dict[str, list[object]] = {}
+        group = ""
         for entry in entries:
+            if entry.group and entry.group != group:
+                group = entry.group
+                self.body.addSpacing(8)
+                self.body.addWidget(label(group, "reviewGroup"))
             row = QFrame()
             row.setObjectName("reviewRow")
             grid = QGridLayout(row)
