@@ -177,7 +177,12 @@ class DemoPatient:
                 widget.set_value(self.answers.get(item_id))
             self._seen(screen)
             screen.primary_button.click()
-        elif isinstance(screen, ReviewScreen | SectionScreen):
+        elif isinstance(screen, SectionScreen):
+            self._seen(screen)
+            bar = screen.scroll_area.verticalScrollBar()
+            bar.setValue(bar.maximum())  # reads to the end, as the reading record will show
+            screen.primary_button.click()
+        elif isinstance(screen, ReviewScreen):
             self._seen(screen)
             screen.primary_button.click()
         elif isinstance(screen, SignatureScreen):

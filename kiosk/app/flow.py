@@ -23,6 +23,7 @@ from kiosk.documents.consent_pdf import (
     ConsentPdfData,
     attestation_rows,
     comprehension_rows,
+    reading_rows,
     render_consent_pdf,
 )
 from kiosk.domain.answers import AnswerProblem
@@ -199,8 +200,8 @@ class VisitFlow(QObject):
                 )
                 if step.kind is StepKind.RETEACH:
                     screen.show_notice(texts("quiz.reteach"))
-                screen.read.connect(self._next)
-                screen.back_requested.connect(self._back)
+                screen.read.connect(lambda s=screen: self._section_left(s, forward=True))
+                screen.back_requested.connect(lambda s=screen: self._section_left(s, forward=False))
             case StepKind.QUIZ:
                 screen = self._quiz_screen(visit, texts, progress)
             case StepKind.ATTEST:
@@ -342,6 +343,15 @@ class VisitFlow(QObject):
         if visit.back():
             self.show_step()
 
+    def _section_left(self, screen: SectionScreen, *, forward: bool) -> None:
+        """Keep how long the section was shown and whether it was read to the end, then move."""
+        visit, _ = self._require_visit()
+        visit.record_reading(screen.seconds_shown(), screen.reached_end())
+        if forward:
+            self._next()
+        else:
+            self._back()
+
     def _next(self) -> None:
         visit, _ = self._require_visit()
         visit.next()
@@ -391,6 +401,9 @@ class VisitFlow(QObject):
                     ),
                     attestations=attestation_rows(
                         self.packet.consent, signing.attestations, visit.language, self.strings
+                    ),
+                    reading=reading_rows(
+                        self.packet.consent, signing.reading, visit.language, self.strings
                     ),
                 ),
                 self.strings,

@@ -45,7 +45,7 @@ from reportlab.platypus import (
 from kiosk import paths
 from kiosk.domain.model import AnswerValue, ConsentDocument
 from kiosk.domain.strings import Strings
-from kiosk.domain.visit import QuizResult
+from kiosk.domain.visit import QuizResult, Reading
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -98,6 +98,7 @@ class ConsentPdfData:
     summary: tuple[tuple[str, str], ...] = ()
     comprehension: tuple[tuple[str, str], ...] = ()  # question -> how it went
     attestations: tuple[tuple[str, str], ...] = ()  # statement -> the patient's answer
+    reading: tuple[tuple[str, str], ...] = ()  # section -> time on screen, read to the end
 
 
 def comprehension_rows(
@@ -116,6 +117,25 @@ def comprehension_rows(
         else:
             key = "quiz_after_reteach"
         rows.append((question.text.get(language), strings.get(f"pdf.{key}", language)))
+    return tuple(rows)
+
+
+def reading_rows(
+    consent: ConsentDocument, reading: Sequence[Reading], language: str, strings: Strings
+) -> tuple[tuple[str, str], ...]:
+    """Each section with the time it was on screen and whether it was read to the end."""
+    titles = {s.id: s.title.get(language) for s in consent.sections}
+    rows = []
+    for record in reading:
+        minutes, seconds = divmod(round(record.seconds), 60)
+        shown = strings.get("pdf.reading_time", language, minutes=minutes, seconds=seconds)
+        end = "pdf.reading_end" if record.reached_end else "pdf.reading_not_end"
+        rows.append(
+            (
+                titles.get(record.section_id, record.section_id),
+                f"{shown} · " + strings.get(end, language),
+            )
+        )
     return tuple(rows)
 
 
@@ -206,6 +226,7 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
         ("summary", data.summary),
         ("comprehension", data.comprehension),
         ("attestations", data.attestations),
+        ("reading", data.reading),
     ):
         if rows:
             story.append(Paragraph(_markup(label(heading)), styles.heading))

@@ -121,6 +121,33 @@ class QuizResult:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """Evidence that a consent section was read: time on screen and whether it was scrolled
+    to the end (or fitted without scrolling), summed over every time it was shown."""
+
+    section_id: str
+    seconds: float = 0.0
+    reached_end: bool = False
+    views: int = 0
+
+    def add(self, seconds: float, reached_end: bool) -> Reading:
+        return Reading(
+            self.section_id,
+            self.seconds + max(0.0, seconds),
+            self.reached_end or reached_end,
+            self.views + 1,
+        )
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "section": self.section_id,
+            "seconds": round(self.seconds, 1),
+            "reached_end": self.reached_end,
+            "views": self.views,
+        }
+
+
+@dataclass(frozen=True)
 class AttestationsSaved:
     """The attestations as ticked, and the flags they raise."""
 
@@ -140,6 +167,7 @@ class Signing:
     meaning: str
     comprehension: tuple[QuizResult, ...] = ()
     attestations: Mapping[str, AnswerValue] = field(default_factory=dict)
+    reading: tuple[Reading, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +181,7 @@ class Checkpoint:
     signing: Signing | None
     quiz_attempts: tuple[QuizAttempt, ...]
     attestations: Mapping[str, AnswerValue]
+    reading: Mapping[str, Reading]
 
 
 @dataclass
@@ -165,6 +194,7 @@ class Visit:
     signing: Signing | None = None
     quiz_attempts: list[QuizAttempt] = field(default_factory=list)
     attestations: dict[str, AnswerValue] = field(default_factory=dict)
+    reading: dict[str, Reading] = field(default_factory=dict)
     _current: Step | None = None
     _review_confirmed: bool = False
     _editing_from_review: bool = False
@@ -340,6 +370,24 @@ class Visit:
     def editing_from_review(self) -> bool:
         return self._editing_from_review
 
+    # --- reading evidence ---
+
+    def record_reading(self, seconds: float, reached_end: bool) -> None:
+        """Add the time the current consent section (or its re-teach) was on screen."""
+        self._require_unsigned()
+        if self.current.kind is StepKind.RETEACH:
+            section_id = self.quiz_question().section
+        elif self.current.kind is StepKind.SECTION:
+            section_id = self.current.key
+        else:
+            raise VisitError("reading time is kept for consent sections only")
+        earlier = self.reading.get(section_id, Reading(section_id))
+        self.reading[section_id] = earlier.add(seconds, reached_end)
+
+    def reading_evidence(self) -> tuple[Reading, ...]:
+        """Each section's reading record, in the consent's order (unseen ones included)."""
+        return tuple(self.reading.get(s.id, Reading(s.id)) for s in self.packet.consent.sections)
+
     # --- comprehension check ---
 
     def quiz_question(self, step: Step | None = None) -> QuizQuestion:
@@ -478,6 +526,7 @@ class Visit:
             meaning=consent.meaning.get(self.language),
             comprehension=self.comprehension(),
             attestations=dict(self.attestations),
+            reading=self.reading_evidence(),
         )
         self._move_to(Step(StepKind.DONE))
         return self.signing
@@ -492,6 +541,7 @@ class Visit:
             self.signing,
             tuple(self.quiz_attempts),
             dict(self.attestations),
+            dict(self.reading),
         )
 
     def rollback(self, checkpoint: Checkpoint) -> None:
@@ -503,6 +553,7 @@ class Visit:
         self.signing = checkpoint.signing
         self.quiz_attempts = list(checkpoint.quiz_attempts)
         self.attestations = dict(checkpoint.attestations)
+        self.reading = dict(checkpoint.reading)
 
     def _require_unsigned(self) -> None:
         if self.is_signed:

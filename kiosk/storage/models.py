@@ -148,6 +148,7 @@ class ConsentRecord(Base):
     signature_strokes_json: Mapped[str] = mapped_column(Text)
     comprehension_json: Mapped[str] = mapped_column(Text, default="[]")  # QuizResult.as_json list
     attestations_json: Mapped[str] = mapped_column(Text, default="{}")  # attestation id -> answer
+    reading_json: Mapped[str] = mapped_column(Text, default="[]")  # Reading.as_json per section
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), nullable=True)
 
 

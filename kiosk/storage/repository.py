@@ -323,6 +323,7 @@ def record_consent(
         attestations_json=json.dumps(
             {k: encode_json(v) for k, v in signing.attestations.items()}, ensure_ascii=False
         ),
+        reading_json=json.dumps([r.as_json() for r in signing.reading]),
     )
     session.add(record)
     visit.status = "signed"

@@ -181,6 +181,10 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
         assert results[first.id]["attempts"] == [wrong[first.id], first.correct]
         assert results[second.id]["needs_discussion"] is True
         assert json.loads(consent.attestations_json)["attest_questions"] == "will_ask"
+        reading = {r["section"]: r for r in json.loads(consent.reading_json)}
+        assert list(reading) == [s.id for s in packet.consent.sections]
+        assert all(r["views"] >= 1 and r["seconds"] >= 0 for r in reading.values())
+        assert reading[first.section]["views"] >= 2  # read again after the wrong answer
         document = repository.latest_document(session, visit.id)
         pdf = document.content
 
@@ -189,6 +193,7 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
     assert NAME in pdf_text
     assert f"version {packet.consent.version}" in pdf_text
     assert packet.consent.meaning.get("en") in " ".join(pdf_text.split())
+    assert "Reading record" in pdf_text and "on screen" in pdf_text
     copies = list(k.output_dir.glob("*.pdf"))
     assert [p.name for p in copies] == [f"{repository.document_number(visit.id)}.pdf"]
     assert copies[0].read_bytes() == pdf

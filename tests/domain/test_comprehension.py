@@ -222,3 +222,40 @@ def test_the_hashed_text_includes_quiz_and_attestations(quiz_packet: Packet) -> 
     assert "La ketamina es un anestésico" in text
     assert "- Preguntaré al personal" in text
     assert "Leí esto" in text
+
+
+def test_reading_time_adds_up_over_visits_and_reteaching(visit: Visit) -> None:
+    visit.back()  # to the last section
+    assert visit.current == Step(StepKind.SECTION, "risks")
+    visit.record_reading(12.5, reached_end=False)
+    visit.next()
+    answer(visit, "false")  # re-teach shows "what_it_is" again
+    visit.record_reading(30.0, reached_end=True)
+    visit.record_reading(-5.0, reached_end=False)  # a clock oddity never subtracts
+    what, risks = visit.reading_evidence()
+    assert (what.section_id, what.seconds, what.reached_end, what.views) == (
+        "what_it_is",
+        30.0,
+        True,
+        2,
+    )
+    assert (risks.seconds, risks.reached_end, risks.views) == (12.5, False, 1)
+    assert risks.as_json() == {
+        "section": "risks",
+        "seconds": 12.5,
+        "reached_end": False,
+        "views": 1,
+    }
+
+
+def test_reading_is_kept_only_for_sections(visit: Visit) -> None:
+    with pytest.raises(VisitError):
+        visit.record_reading(3.0, reached_end=True)  # a quiz question is on screen
+
+
+def test_rollback_forgets_reading(visit: Visit) -> None:
+    visit.back()
+    checkpoint = visit.checkpoint()
+    visit.record_reading(9.0, reached_end=True)
+    visit.rollback(checkpoint)
+    assert visit.reading == {}

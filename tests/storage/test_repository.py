@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from kiosk.domain.model import AnswerValue, Packet
 from kiosk.domain.scoring import score_form
 from kiosk.domain.signature import DrawnSignature
-from kiosk.domain.visit import QuizAttempt, QuizResult, Signing
+from kiosk.domain.visit import QuizAttempt, QuizResult, Reading, Signing
 from kiosk.storage import repository
 from kiosk.storage.db import create_schema, make_engine, session_factory
 from kiosk.storage.models import AnswerRecord, ConsentRecord, VisitRecord
@@ -257,6 +257,7 @@ def test_the_consent_keeps_comprehension_and_attestations(engine: Engine, packet
         _signing(),
         comprehension=(QuizResult("quiz_x", ("false", "true"), True, False),),
         attestations={"attest_read": True, "attest_questions": "will_ask"},
+        reading=(Reading("what_it_is", 41.26, True, 2),),
     )
     with sessions.begin() as session:
         repository.record_consent(
@@ -281,3 +282,6 @@ def test_the_consent_keeps_comprehension_and_attestations(engine: Engine, packet
             "attest_read": True,
             "attest_questions": "will_ask",
         }
+        assert json.loads(record.reading_json) == [
+            {"section": "what_it_is", "seconds": 41.3, "reached_end": True, "views": 2}
+        ]

@@ -626,6 +626,37 @@ def test_a_section_shows_its_words_and_is_read(
         tap(qtbot, screen.back_button)
 
 
+def test_a_long_section_counts_as_read_only_once_scrolled_to_the_end(
+    qtbot: QtBot, show: Show, packet: Packet, texts_en: Texts
+) -> None:
+    longest = max(packet.consent.sections, key=lambda s: len(s.body.get("en")))
+    screen = _section_screen(packet, texts_en, longest.id)
+    show(screen)
+    bar = screen.scroll_area.verticalScrollBar()
+    assert bar.maximum() > 0, "the longest section should need scrolling at 1280x800"
+    assert not screen.reached_end()
+    bar.setValue(bar.maximum() // 2)
+    assert not screen.reached_end()
+    bar.setValue(bar.maximum())
+    bar.setValue(0)  # scrolling back up does not undo having read it
+    assert screen.reached_end()
+    qtbot.wait(30)
+    assert 0.02 <= screen.seconds_shown() < 60
+
+
+def test_a_short_section_that_fits_counts_as_read_to_the_end(
+    show: Show, packet: Packet, texts_en: Texts
+) -> None:
+    shortest = min(packet.consent.sections, key=lambda s: len(s.body.get("en")))
+    screen = _section_screen(packet, texts_en, shortest.id)
+    assert screen.seconds_shown() == 0.0  # not on screen yet
+    show(screen)
+    if screen.scroll_area.verticalScrollBar().maximum() == 0:
+        assert screen.reached_end()
+    else:  # at 1280x800 even the shortest scrolls: then it must be scrolled
+        assert not screen.reached_end()
+
+
 # --- done -------------------------------------------------------------------------------------
 
 

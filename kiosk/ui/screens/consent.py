@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QElapsedTimer, Signal
+from PySide6.QtGui import QShowEvent
 
 from kiosk.domain.model import AnswerValue, ConsentDocument, Page, QuizQuestion, Section
 from kiosk.domain.signature import DrawnSignature
@@ -12,6 +13,9 @@ from kiosk.ui.screens.base import Screen, button, label
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.texts import Texts
 from kiosk.ui.widgets.signature_pad import SignaturePad
+
+END_TOLERANCE_PX = 24
+"""Within this of the bottom (less than a line of text, the rest is margin) counts as the end."""
 
 
 class SectionScreen(Screen):
@@ -44,6 +48,28 @@ class SectionScreen(Screen):
         self.finish_body()
         self.primary_button.clicked.connect(self.read)
         self.back_button.clicked.connect(self.back_requested)
+        self._shown = QElapsedTimer()  # monotonic: a clock change cannot fake reading time
+        self._scrolled_to_end = False
+        bar = self.scroll_area.verticalScrollBar()
+        bar.valueChanged.connect(self._check_end)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown.isValid():
+            self._shown.start()
+
+    def _check_end(self, value: int) -> None:
+        if value >= self.scroll_area.verticalScrollBar().maximum() - END_TOLERANCE_PX:
+            self._scrolled_to_end = True
+
+    def seconds_shown(self) -> float:
+        """Seconds since this section first appeared on screen."""
+        return self._shown.elapsed() / 1000 if self._shown.isValid() else 0.0
+
+    def reached_end(self) -> bool:
+        """Scrolled to the bottom at some point, or it all fitted on the screen."""
+        bar = self.scroll_area.verticalScrollBar()
+        return self._scrolled_to_end or bar.maximum() <= END_TOLERANCE_PX
 
 
 class SignatureScreen(Screen):
