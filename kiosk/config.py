@@ -15,6 +15,7 @@ DEFAULT_CLINIC_PHONE = DEFAULT_TEXT_VALUES["clinic_phone"]  # fictional: set KIO
 DEFAULT_FASTING_FOOD_HOURS = int(DEFAULT_TEXT_VALUES["fasting_food_hours"])
 DEFAULT_FASTING_CLEAR_LIQUID_HOURS = int(DEFAULT_TEXT_VALUES["fasting_clear_liquid_hours"])
 DEFAULT_IDLE_TIMEOUT_S = 120
+DEFAULT_IDLE_WARNING_S = 30
 DEFAULT_DONE_SECONDS = 12
 
 
@@ -44,6 +45,7 @@ class Settings:
     kiosk_id: str
     language: str
     idle_timeout_s: int
+    idle_warning_s: int  # how long "Are you still there?" counts down before the wipe
     done_seconds: int
     output_dir: Path  # where consent PDFs are written as files for staff
 
@@ -69,6 +71,7 @@ class Settings:
             kiosk_id=os.environ.get("KIOSK_ID") or socket.gethostname(),
             language=language,
             idle_timeout_s=_int_env("KIOSK_IDLE_TIMEOUT_S", DEFAULT_IDLE_TIMEOUT_S),
+            idle_warning_s=_int_env("KIOSK_IDLE_WARNING_S", DEFAULT_IDLE_WARNING_S),
             done_seconds=_int_env("KIOSK_DONE_SECONDS", DEFAULT_DONE_SECONDS),
             output_dir=Path(os.environ.get("KIOSK_OUTPUT_DIR") or paths.data_dir() / "consents"),
         )

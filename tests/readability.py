@@ -24,7 +24,18 @@ from kiosk.domain.model import LANGUAGES, Item, LocalizedText, Packet
 from kiosk.domain.strings import Strings, load_strings
 
 GRADE_LIMIT = 8.0
-UI_GROUPS = ("welcome", "language", "review", "section", "quiz", "attest", "sign", "done", "errors")
+UI_GROUPS = (
+    "welcome",
+    "language",
+    "review",
+    "section",
+    "quiz",
+    "attest",
+    "sign",
+    "done",
+    "idle",
+    "errors",
+)
 """Sections of ``resources/strings/ui.yaml`` a patient reads; each counts as one screen."""
 
 _ENDS_SENTENCE = re.compile(r"[.!?:;…]\s*$")

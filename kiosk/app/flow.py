@@ -40,6 +40,7 @@ from kiosk.domain.visit import (
     VisitError,
 )
 from kiosk.storage import repository
+from kiosk.ui.privacy import close_everything_else, wipe_widgets
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.consent import (
     SectionScreen,
@@ -125,6 +126,19 @@ class VisitFlow(QObject):
         return self.visit, self.visit_id
 
     # --- steps ---
+
+    def wipe(self) -> None:
+        """Inactivity: empty the screen, close everything else, forget the visit, show Welcome.
+
+        The draft stays in the database for staff to resume; nothing stays on the tablet.
+        """
+        screen = self.screen
+        if screen is not None:
+            wipe_widgets(screen)
+            close_everything_else(keep=screen.window())
+        if self.visit is not None:
+            log.info("a visit was closed after inactivity; its draft is kept for staff")
+        self.show_welcome()
 
     def show_welcome(self) -> None:
         """Forget the visit and show Welcome (the draft stays in the database)."""

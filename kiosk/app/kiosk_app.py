@@ -6,16 +6,19 @@ import logging
 import sys
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QFont, QFontDatabase, QResizeEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from kiosk import paths
 from kiosk.app.flow import Clock, FlowConfig, VisitFlow, local_now
+from kiosk.app.idle import IdleWatcher
 from kiosk.config import Settings
 from kiosk.domain.loader import load_packet
 from kiosk.domain.strings import load_strings
 from kiosk.storage.db import create_schema, make_engine, session_factory
+from kiosk.ui.screens.start import WelcomeScreen
+from kiosk.ui.screens.still_there import StillThereOverlay
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,12 @@ class KioskWindow(QMainWindow):
         self.setWindowTitle("Patient check-in")
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
+        self.overlay: QWidget | None = None  # "Are you still there?" covers the screen
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.overlay is not None:
+            self.overlay.setGeometry(self.rect())
 
     def show_screen(self, screen: QWidget) -> None:
         old = self.stack.currentWidget()
@@ -59,12 +68,62 @@ def stylesheet() -> str:
     return text.replace("@STYLES@", paths.STYLES_DIR.as_posix())
 
 
+class PrivacyGuard(QObject):
+    """After ``idle_s`` without a touch, ask "Are you still there?" for ``warning_s``; then wipe.
+
+    Quiet on Welcome, where nothing private is shown.
+    """
+
+    def __init__(self, window: KioskWindow, flow: VisitFlow, idle_s: int, warning_s: int) -> None:
+        super().__init__(window)
+        self.window = window
+        self.flow = flow
+        self.warning_s = warning_s
+        self.watcher = IdleWatcher(idle_s * 1000, self)
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self.watcher)
+        self.watcher.idle.connect(self.ask)
+        flow.screen_changed.connect(self._screen_changed)
+
+    def _screen_changed(self, screen: QWidget) -> None:
+        self._drop_overlay()
+        if isinstance(screen, WelcomeScreen):
+            self.watcher.disarm()
+        else:
+            self.watcher.arm()
+
+    def ask(self) -> None:
+        """Show the countdown over the current screen."""
+        self.watcher.disarm()
+        self._drop_overlay()
+        overlay = StillThereOverlay(self.window, self.flow.texts, self.warning_s)
+        overlay.stay.connect(self._stay)
+        overlay.timed_out.connect(self.flow.wipe)
+        self.window.overlay = overlay
+        overlay.show()
+        overlay.raise_()
+        overlay.stay_button.setFocus()
+
+    def _stay(self) -> None:
+        self._drop_overlay()
+        self.watcher.arm()
+
+    def _drop_overlay(self) -> None:
+        overlay = self.window.overlay
+        if overlay is not None:
+            self.window.overlay = None
+            overlay.hide()
+            overlay.deleteLater()
+
+
 @dataclass
 class Kiosk:
     """A wired kiosk: window and flow (tests and the demo drive these)."""
 
     window: KioskWindow
     flow: VisitFlow
+    guard: PrivacyGuard
 
 
 def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
@@ -88,8 +147,9 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
     window = KioskWindow()
     window.resize(*WINDOW_SIZE)
     flow.screen_changed.connect(window.show_screen)
+    guard = PrivacyGuard(window, flow, settings.idle_timeout_s, settings.idle_warning_s)
     flow.show_welcome()
-    return Kiosk(window, flow)
+    return Kiosk(window, flow, guard)
 
 
 def run_kiosk(settings: Settings, *, windowed: bool) -> int:

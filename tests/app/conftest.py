@@ -130,18 +130,37 @@ class KioskUnderTest:
         QTest.mouseRelease(widget, Qt.MouseButton.LeftButton, no_keys, QPoint(*points[-1]))
 
 
+KioskFactory = Callable[..., KioskUnderTest]
+
+
 @pytest.fixture
-def kiosk(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskUnderTest]:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    apply_theme(app)
-    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
-    settings = dataclasses.replace(
-        Settings.load(database_url=url), output_dir=tmp_path / "consents", done_seconds=1
-    )
-    built = build_kiosk(settings, clock=lambda: CLINIC_TIME)
-    qtbot.addWidget(built.window)
-    built.window.show()
-    qtbot.waitExposed(built.window)
-    yield KioskUnderTest(built, qtbot, url, tmp_path / "consents")
-    built.window.close()
+def kiosk_factory(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskFactory]:
+    """Build a kiosk on a fresh SQLite file; keyword arguments override settings."""
+    built: list[Kiosk] = []
+
+    def make(**overrides: object) -> KioskUnderTest:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        apply_theme(app)
+        url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+        settings = dataclasses.replace(
+            Settings.load(database_url=url),
+            output_dir=tmp_path / "consents",
+            done_seconds=1,
+            **overrides,  # type: ignore[arg-type]
+        )
+        kiosk = build_kiosk(settings, clock=lambda: CLINIC_TIME)
+        built.append(kiosk)
+        qtbot.addWidget(kiosk.window)
+        kiosk.window.show()
+        qtbot.waitExposed(kiosk.window)
+        return KioskUnderTest(kiosk, qtbot, url, tmp_path / "consents")
+
+    yield make
+    for kiosk in built:
+        kiosk.window.close()
+
+
+@pytest.fixture
+def kiosk(kiosk_factory: KioskFactory) -> KioskUnderTest:
+    return kiosk_factory()
