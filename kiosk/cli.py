@@ -172,5 +172,6 @@ def _demo(
     print(f"database: {database or database_file.resolve()}")
     print(f"consent pdf: {finished.pdf_path}")
     print(f"document: {finished.document_number} sha256 {finished.pdf_sha256}")
+    kiosk.window.release()
     kiosk.window.close()
     return EXIT_OK

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType, TracebackType
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QFont, QFontDatabase, QResizeEvent
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import (
+    QCloseEvent,
+    QFont,
+    QFontDatabase,
+    QKeyEvent,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from kiosk import paths
 from kiosk.app.flow import Clock, FlowConfig, VisitFlow, local_now
 from kiosk.app.idle import IdleWatcher
+from kiosk.app.instance import acquire_single_instance
 from kiosk.config import Settings
 from kiosk.domain.loader import load_packet
 from kiosk.domain.strings import load_strings
@@ -35,6 +46,28 @@ class KioskWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.overlay: QWidget | None = None  # "Are you still there?" covers the screen
+        self._may_close = False
+
+    def release(self) -> None:
+        """Let the window close (staff exit, shutdown, tests); until then closing is ignored."""
+        self._may_close = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Alt+F4, the window manager's close and Ctrl+Q do nothing on a locked kiosk."""
+        if self._may_close:
+            event.accept()
+        else:
+            log.info("a request to close the kiosk window was ignored")
+            event.ignore()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        quit_keys = event.matches(QKeySequence.StandardKey.Quit) or event.matches(
+            QKeySequence.StandardKey.Close
+        )
+        if event.key() == Qt.Key.Key_Escape or quit_keys:
+            event.accept()  # swallowed: never leaves the kiosk or a screen
+            return
+        super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -152,16 +185,62 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
     return Kiosk(window, flow, guard)
 
 
+def install_crash_guards(app: QApplication, kiosk: Kiosk) -> Callable[[], None]:
+    """An unexpected error wipes the screen and returns to Welcome; SIGTERM wipes, then quits.
+
+    Only the exception's type is logged: its message could carry what a patient typed.
+    Returns a function that puts the previous handlers back.
+    """
+    previous_hook = sys.excepthook
+
+    def on_error(
+        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        log.error("unexpected error (%s); the screen was wiped", exc_type.__name__)
+        try:
+            kiosk.flow.wipe()
+        except Exception as again:  # the kiosk must keep running, whatever failed
+            log.error("wiping after an error failed too (%s)", type(again).__name__)
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        log.info("stopping on SIGTERM; the screen was wiped first")
+        kiosk.flow.wipe()
+        kiosk.window.release()
+        app.quit()
+
+    sys.excepthook = on_error
+    previous_term = signal.signal(signal.SIGTERM, on_sigterm)
+    # Python runs signal handlers between bytecodes; Qt's loop is C++, so wake Python up.
+    ticker = QTimer(kiosk.window)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+
+    def restore() -> None:
+        ticker.stop()
+        sys.excepthook = previous_hook
+        signal.signal(signal.SIGTERM, previous_term)
+
+    return restore
+
+
 def run_kiosk(settings: Settings, *, windowed: bool) -> int:
-    """Start the patient kiosk and run until the window closes."""
+    """Start the patient kiosk and run until staff close it (or SIGTERM)."""
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName(paths.APP_NAME)
+    lock = acquire_single_instance(paths.data_dir())
+    if lock is None:
+        print("The kiosk is already running on this computer.", file=sys.stderr)
+        return 1
     apply_theme(app)
     kiosk = build_kiosk(settings)
+    install_crash_guards(app, kiosk)
     if windowed:
         kiosk.window.show()
     else:
         kiosk.window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         kiosk.window.showFullScreen()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        lock.unlock()
