@@ -241,6 +241,8 @@ class VisitFlow(QObject):
             if isinstance(screen, Screen):
                 screen.show_notice(self._pending_notice)
             self._pending_notice = ""
+        if isinstance(screen, Screen):
+            screen.language_button.clicked.connect(self.switch_language)
         self._show(screen)
 
     def _quiz_screen(self, visit: Visit, texts: Texts, progress: tuple[int, int]) -> Screen:
@@ -356,6 +358,31 @@ class VisitFlow(QObject):
         visit, _ = self._require_visit()
         if visit.back():
             self.show_step()
+
+    def switch_language(self) -> None:
+        """Show the same step in the other language, keeping what is on screen unsaved too."""
+        visit, visit_id = self._require_visit()
+        old = self.screen
+        language = "es" if visit.language == "en" else "en"
+        try:
+            with self.sessions.begin() as session:
+                repository.set_language(session, visit_id, language)
+        except SQLAlchemyError as exc:
+            log.error("could not save the language: %s", type(exc).__name__)
+            if isinstance(old, Screen):
+                old.show_message(self.texts("errors.save_failed"))
+            return
+        visit.language = language
+        self.show_step()
+        new = self.screen
+        if isinstance(old, QuestionScreen) and isinstance(new, QuestionScreen):
+            for item_id, value in old.values().items():
+                widget = new.widgets.get(item_id)
+                if widget is not None:
+                    widget.set_raw(value)
+        if isinstance(old, SignatureScreen) and isinstance(new, SignatureScreen):
+            for stroke in old.pad.strokes():
+                new.pad.add_stroke(stroke)
 
     def _section_left(self, screen: SectionScreen, *, forward: bool) -> None:
         """Keep how long the section was shown and whether it was read to the end, then move."""

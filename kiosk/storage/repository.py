@@ -123,6 +123,11 @@ def save_answers(
     visit.updated_at = now
 
 
+def set_language(session: Session, visit_id: str, language: str) -> None:
+    """The patient switched language part-way; later screens and the consent follow it."""
+    get_visit(session, visit_id).language = language
+
+
 def set_identity(session: Session, visit_id: str, *, name: str, birth_date: str) -> None:
     """Keep the visit's name and date of birth in step with the answers (for the staff queue)."""
     visit = get_visit(session, visit_id)

@@ -59,7 +59,7 @@ class Screen(QWidget):
         top = QFrame()
         top.setObjectName("topBar")
         top_layout = QHBoxLayout(top)
-        top_layout.setContentsMargins(40, 16, 40, 16)
+        top_layout.setContentsMargins(40, 10, 40, 10)
         self.heading_label = label(heading, "progress")
         top_layout.addWidget(self.heading_label, 1)
         self.progress_label = label(
@@ -67,6 +67,13 @@ class Screen(QWidget):
         )
         self.progress_label.setWordWrap(False)
         top_layout.addWidget(self.progress_label)
+        # The other language, named in itself: "Español" on an English screen, "English" on a
+        # Spanish one. Answers are kept when it is tapped (the flow rebuilds the screen).
+        self.language_button = button(
+            texts("nav.other_language"), "languageSwitch", texts("nav.other_language_name")
+        )
+        top_layout.addSpacing(24)
+        top_layout.addWidget(self.language_button)
         outer.addWidget(top)
 
         self.scroll_area = QScrollArea()

@@ -55,6 +55,13 @@ class AnswerWidget(QWidget):
         """Show a stored answer (used when the patient comes back to a page)."""
         raise NotImplementedError
 
+    def set_raw(self, raw: object) -> None:
+        """Put back exactly what ``value()`` gave, even if not valid yet (language switch)."""
+        if isinstance(raw, list):
+            raw = tuple(raw)
+        if raw is None or isinstance(raw, str | int | bool | tuple):
+            self.set_value(raw)  # each widget ignores a value it cannot show
+
     def set_invalid(self, invalid: bool) -> None:
         """Mark the input as needing attention (a red border)."""
         for child in self.findChildren(QLineEdit) + self.findChildren(QComboBox):
@@ -152,6 +159,15 @@ class DateAnswer(AnswerWidget):
         if not month and not day and not year:
             return None
         return f"{year or '0'}-{month}-{day or '0'}"
+
+    def set_raw(self, raw: object) -> None:
+        if not isinstance(raw, str) or raw.count("-") != 2:
+            self.set_value(None)
+            return
+        year, month, day = raw.split("-")
+        self.year.setText("" if year == "0" else year)
+        self.month.setCurrentIndex(int(month) if month.isdigit() and int(month) <= 12 else 0)
+        self.day.setText("" if day == "0" else day)
 
     def set_value(self, value: AnswerValue | None) -> None:
         day = stored_date(value)

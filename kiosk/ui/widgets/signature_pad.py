@@ -83,6 +83,10 @@ class SignaturePad(QWidget):
             self.update()
             self.changed.emit()
 
+    def strokes(self) -> list[list[tuple[float, float]]]:
+        """A copy of the strokes drawn so far."""
+        return [list(stroke) for stroke in self._strokes]
+
     def clear(self) -> None:
         """Wipe the pad."""
         self._strokes.clear()
