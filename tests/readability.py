@@ -34,6 +34,7 @@ UI_GROUPS = (
     "sign",
     "done",
     "idle",
+    "display",
     "errors",
 )
 """Sections of ``resources/strings/ui.yaml`` a patient reads; each counts as one screen."""

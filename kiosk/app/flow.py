@@ -89,6 +89,7 @@ class VisitFlow(QObject):
     """Drives one kiosk: Welcome → language → pages → review → consent → signature → done."""
 
     screen_changed = Signal(QWidget)
+    display_requested = Signal()  # the patient tapped "Aa" (text size and colours)
     visit_finished = Signal(object)  # FinishedVisit
 
     def __init__(
@@ -243,6 +244,7 @@ class VisitFlow(QObject):
             self._pending_notice = ""
         if isinstance(screen, Screen):
             screen.language_button.clicked.connect(self.switch_language)
+            screen.display_button.clicked.connect(self.display_requested)
         self._show(screen)
 
     def _quiz_screen(self, visit: Visit, texts: Texts, progress: tuple[int, int]) -> Screen:

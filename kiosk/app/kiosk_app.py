@@ -16,7 +16,6 @@ from PySide6.QtGui import (
     QFontDatabase,
     QKeyEvent,
     QKeySequence,
-    QResizeEvent,
 )
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
@@ -28,8 +27,10 @@ from kiosk.config import Settings
 from kiosk.domain.loader import load_packet
 from kiosk.domain.strings import load_strings
 from kiosk.storage.db import create_schema, make_engine, session_factory
+from kiosk.ui.screens.display import DisplayPanel
 from kiosk.ui.screens.start import WelcomeScreen
 from kiosk.ui.screens.still_there import StillThereOverlay
+from kiosk.ui.theme import DEFAULT_APPEARANCE, Appearance, stylesheet
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ class KioskWindow(QMainWindow):
         self.setWindowTitle("Patient check-in")
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
-        self.overlay: QWidget | None = None  # "Are you still there?" covers the screen
         self._may_close = False
 
     def release(self) -> None:
@@ -69,11 +69,6 @@ class KioskWindow(QMainWindow):
             return
         super().keyPressEvent(event)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self.overlay is not None:
-            self.overlay.setGeometry(self.rect())
-
     def show_screen(self, screen: QWidget) -> None:
         old = self.stack.currentWidget()
         self.stack.addWidget(screen)
@@ -87,18 +82,12 @@ class KioskWindow(QMainWindow):
         return self.stack.currentWidget()
 
 
-def apply_theme(app: QApplication) -> None:
-    """Bundled font and the kiosk stylesheet."""
+def apply_theme(app: QApplication, appearance: Appearance = DEFAULT_APPEARANCE) -> None:
+    """Bundled font and the kiosk stylesheet at the patient's text size and contrast."""
     for font_file in sorted(paths.FONTS_DIR.glob("*.ttf")):
         QFontDatabase.addApplicationFont(str(font_file))
     app.setFont(QFont("DejaVu Sans", 16))
-    app.setStyleSheet(stylesheet())
-
-
-def stylesheet() -> str:
-    """The kiosk stylesheet with its image paths made absolute."""
-    text = (paths.STYLES_DIR / "kiosk.qss").read_text(encoding="utf-8")
-    return text.replace("@STYLES@", paths.STYLES_DIR.as_posix())
+    app.setStyleSheet(stylesheet(appearance))
 
 
 class PrivacyGuard(QObject):
@@ -117,6 +106,7 @@ class PrivacyGuard(QObject):
         assert app is not None
         app.installEventFilter(self.watcher)
         self.watcher.idle.connect(self.ask)
+        self.overlay: StillThereOverlay | None = None
         flow.screen_changed.connect(self._screen_changed)
 
     def _screen_changed(self, screen: QWidget) -> None:
@@ -133,7 +123,7 @@ class PrivacyGuard(QObject):
         overlay = StillThereOverlay(self.window, self.flow.texts, self.warning_s)
         overlay.stay.connect(self._stay)
         overlay.timed_out.connect(self.flow.wipe)
-        self.window.overlay = overlay
+        self.overlay = overlay
         overlay.show()
         overlay.raise_()
         overlay.stay_button.setFocus()
@@ -143,11 +133,50 @@ class PrivacyGuard(QObject):
         self.watcher.arm()
 
     def _drop_overlay(self) -> None:
-        overlay = self.window.overlay
+        overlay, self.overlay = self.overlay, None
         if overlay is not None:
-            self.window.overlay = None
             overlay.hide()
             overlay.deleteLater()
+
+
+class AppearanceControl(QObject):
+    """Shows the text-size-and-colours panel; restyles the whole kiosk as the patient chooses;
+    puts the default back for the next patient (on Welcome)."""
+
+    def __init__(self, window: KioskWindow, flow: VisitFlow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.flow = flow
+        self.appearance = DEFAULT_APPEARANCE
+        self.panel: DisplayPanel | None = None
+        flow.display_requested.connect(self.open)
+        flow.screen_changed.connect(self._screen_changed)
+
+    def open(self) -> None:
+        self.close()
+        panel = DisplayPanel(self.window, self.flow.texts, self.appearance)
+        panel.chosen.connect(self.apply)
+        panel.done.connect(self.close)
+        self.panel = panel
+        panel.show()
+        panel.raise_()
+
+    def apply(self, appearance: Appearance) -> None:
+        self.appearance = appearance
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setStyleSheet(stylesheet(appearance))
+
+    def close(self) -> None:
+        panel, self.panel = self.panel, None
+        if panel is not None:
+            panel.hide()
+            panel.deleteLater()
+
+    def _screen_changed(self, screen: QWidget) -> None:
+        self.close()
+        if isinstance(screen, WelcomeScreen) and self.appearance != DEFAULT_APPEARANCE:
+            self.apply(DEFAULT_APPEARANCE)
 
 
 @dataclass
@@ -157,6 +186,7 @@ class Kiosk:
     window: KioskWindow
     flow: VisitFlow
     guard: PrivacyGuard
+    appearance: AppearanceControl
 
 
 def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
@@ -181,8 +211,9 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
     window.resize(*WINDOW_SIZE)
     flow.screen_changed.connect(window.show_screen)
     guard = PrivacyGuard(window, flow, settings.idle_timeout_s, settings.idle_warning_s)
+    appearance = AppearanceControl(window, flow)
     flow.show_welcome()
-    return Kiosk(window, flow, guard)
+    return Kiosk(window, flow, guard, appearance)
 
 
 def install_crash_guards(app: QApplication, kiosk: Kiosk) -> Callable[[], None]:

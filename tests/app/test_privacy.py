@@ -68,8 +68,7 @@ def _patient_strings_left() -> list[str]:
 
 
 def _overlay(k: KioskUnderTest) -> StillThereOverlay | None:
-    overlay = k.kiosk.window.overlay
-    return overlay if isinstance(overlay, StillThereOverlay) else None
+    return k.kiosk.guard.overlay
 
 
 def _to_review(k: KioskUnderTest) -> None:

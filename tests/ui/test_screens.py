@@ -3,11 +3,14 @@ every target is named, big enough for a finger, and never cut off at the side.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QComboBox,
     QLabel,
     QLineEdit,
@@ -31,11 +34,14 @@ from kiosk.ui.screens.consent import (
     attestation_screen,
     quiz_screen,
 )
+from kiosk.ui.screens.display import DisplayPanel
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.screens.review import ReviewEntry, ReviewScreen, review_entries
 from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
+from kiosk.ui.screens.still_there import StillThereOverlay
 from kiosk.ui.texts import Texts
+from kiosk.ui.theme import Appearance, stylesheet
 from kiosk.ui.widgets.answers import DateAnswer, ScaleAnswer, TextAnswer
 from tests.ui.conftest import (
     MIN_TARGET,
@@ -157,6 +163,8 @@ SCREENS: list[ScreenSpec] = [
             *[("quiz", lang, question_id) for question_id in QUIZ_IDS],
             ("attest", lang, ""),
             ("signature", lang, ""),
+            ("still_there", lang, ""),
+            ("display", lang, ""),
             ("done", lang, ""),
         ]
     ],
@@ -189,6 +197,13 @@ def _build(spec: ScreenSpec, packet: Packet, strings: Strings) -> QWidget:
             return quiz_screen(question, (2, 8), texts, progress=PROGRESS)
         case "attest":
             return attestation_screen(packet.consent, {}, texts, progress=PROGRESS)
+        case "still_there" | "display":
+            holder = QWidget()  # the overlay covers this, as it covers the kiosk window
+            if kind == "display":
+                DisplayPanel(holder, texts, Appearance(text_size=2.0, high_contrast=True))
+            else:
+                StillThereOverlay(holder, texts, 30)
+            return holder
         case "signature":
             return _signature_screen(packet, texts)
         case "done":
@@ -277,6 +292,33 @@ def test_every_screen_is_named_tappable_and_fits(
     show: Show, packet: Packet, strings: Strings, spec: ScreenSpec
 ) -> None:
     _check_screen(show(_build(spec, packet, strings)))
+
+
+@pytest.fixture
+def largest_text(themed_app: QApplication) -> Iterator[None]:
+    """The whole kiosk at 200% text, as a patient with poor eyesight chooses it."""
+    themed_app.setStyleSheet(stylesheet(Appearance(text_size=2.0)))
+    yield
+    themed_app.setStyleSheet(stylesheet())
+
+
+# Welcome and the language choice come before a patient can choose a size (and the size goes
+# back to normal on Welcome for the next patient), so they are only ever shown at 100%.
+SIZED_SCREENS = [spec for spec in SCREENS if spec[0] not in ("welcome", "language")]
+
+
+@pytest.mark.parametrize(
+    "spec", SIZED_SCREENS, ids=["-".join(filter(None, s)) for s in SIZED_SCREENS]
+)
+def test_every_screen_still_fits_at_200_percent_text(
+    show: Show, packet: Packet, strings: Strings, spec: ScreenSpec, largest_text: None
+) -> None:
+    screen = _build(spec, packet, strings)
+    window = show(screen)
+    title = screen.findChild(QLabel, "screenTitle")
+    if title is not None:
+        assert title.font().pixelSize() == 68  # 34 px doubled: the size really changed
+    _check_screen(window)
 
 
 QUESTION_SCREENS = [spec for spec in SCREENS if spec[0] == "question"]

@@ -72,7 +72,12 @@ class Screen(QWidget):
         self.language_button = button(
             texts("nav.other_language"), "languageSwitch", texts("nav.other_language_name")
         )
+        self.display_button = button(
+            texts("display.button"), "displaySwitch", texts("display.button_name")
+        )
         top_layout.addSpacing(24)
+        top_layout.addWidget(self.display_button)
+        top_layout.addSpacing(12)
         top_layout.addWidget(self.language_button)
         outer.addWidget(top)
 

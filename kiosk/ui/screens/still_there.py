@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from kiosk.ui.screens.base import button, label
+from kiosk.ui.screens.overlay import Overlay
 from kiosk.ui.texts import Texts
 
 
-class StillThereOverlay(QFrame):
+class StillThereOverlay(Overlay):
     """Covers the whole window; "I'm still here" keeps everything, silence wipes it."""
 
     stay = Signal()
     timed_out = Signal()
 
     def __init__(self, parent: QWidget, texts: Texts, seconds: int) -> None:
-        super().__init__(parent)
-        self.setObjectName("stillThere")
+        super().__init__(parent, "stillThere")
         self.texts = texts
         self.remaining = seconds
-        self.setAutoFillBackground(True)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        card = QFrame()
-        card.setObjectName("stillThereCard")
-        card.setMinimumWidth(760)
-        card.setMaximumWidth(900)
-        layout = QVBoxLayout(card)
+        layout = self.card_layout
         layout.setContentsMargins(48, 40, 48, 40)
         layout.setSpacing(24)
         title = label(texts("idle.title"), "screenTitle")
@@ -42,13 +35,10 @@ class StillThereOverlay(QFrame):
         self.stay_button = button(texts("idle.stay"), "primary")
         self.stay_button.clicked.connect(self._stay)
         layout.addWidget(self.stay_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(1)
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self._tick)
         self._show_remaining()
-        self.setGeometry(parent.rect())
         self.timer.start()
 
     def _show_remaining(self) -> None:
