@@ -17,7 +17,13 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
 )
-from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk import paths
 from kiosk.app.flow import Clock, FlowConfig, VisitFlow, local_now
@@ -31,6 +37,7 @@ from kiosk.ui.screens.display import DisplayPanel
 from kiosk.ui.screens.start import WelcomeScreen
 from kiosk.ui.screens.still_there import StillThereOverlay
 from kiosk.ui.theme import DEFAULT_APPEARANCE, Appearance, stylesheet
+from kiosk.ui.widgets.keyboard import OnScreenKeyboard
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +47,24 @@ WINDOW_SIZE = (1280, 800)  # a common 10-inch tablet in landscape
 class KioskWindow(QMainWindow):
     """Shows exactly one screen at a time; the previous one is destroyed, not hidden."""
 
-    def __init__(self) -> None:
+    def __init__(self, keyboard: OnScreenKeyboard | None = None) -> None:
         super().__init__()
         self.setObjectName("kioskWindow")
         self.setWindowTitle("Patient check-in")
         self.stack = QStackedWidget()
-        self.setCentralWidget(self.stack)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.stack, 1)
+        self.keyboard = keyboard
+        if keyboard is not None:  # docked under the screen: the screen shrinks, never hides
+            column.addWidget(keyboard)
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                app.focusChanged.connect(keyboard.follow_focus)
+                app.installEventFilter(keyboard)
+        self.setCentralWidget(central)
         self._may_close = False
 
     def release(self) -> None:
@@ -70,6 +89,8 @@ class KioskWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def show_screen(self, screen: QWidget) -> None:
+        if self.keyboard is not None:
+            self.keyboard.dismiss()  # until a field on the new screen is tapped
         old = self.stack.currentWidget()
         self.stack.addWidget(screen)
         self.stack.setCurrentWidget(screen)
@@ -207,8 +228,10 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
         ),
         clock=clock,
     )
-    window = KioskWindow()
+    keyboard = OnScreenKeyboard(flow.texts)
+    window = KioskWindow(keyboard)
     window.resize(*WINDOW_SIZE)
+    flow.screen_changed.connect(lambda _screen: keyboard.retranslate(flow.texts))
     flow.screen_changed.connect(window.show_screen)
     guard = PrivacyGuard(window, flow, settings.idle_timeout_s, settings.idle_warning_s)
     appearance = AppearanceControl(window, flow)
