@@ -53,6 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     score.add_argument("form", metavar="FORM", help="a form id (e.g. phq9) or a form file")
     score.add_argument("--answers", required=True, metavar="FILE", help="JSON answers, - = stdin")
+
+    staff = commands.add_parser("staff-user", help="add, disable or re-PIN a staff user")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    add = staff_commands.add_parser("add", parents=[common], help="create a staff user")
+    add.add_argument("staff_id", metavar="ID", help="a unique id, e.g. maria.lopez")
+    add.add_argument("--name", required=True, help="the name shown to other staff")
+    add.add_argument("--role", choices=("staff", "clinician", "admin"), default="staff")
+    add.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+    disable = staff_commands.add_parser("disable", parents=[common], help="disable a staff user")
+    disable.add_argument("staff_id", metavar="ID")
+    reset = staff_commands.add_parser("reset-pin", parents=[common], help="set a new PIN")
+    reset.add_argument("staff_id", metavar="ID")
+    reset.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
     return parser
 
 
@@ -63,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _forms_check(args.paths or [paths.FORMS_DIR])
         return _forms_score(args.form, args.answers)
     settings = Settings.load(database_url=args.database)
+    if args.command == "staff-user":
+        return _staff_user(settings, args)
     try:
         if args.command == "run":
             from kiosk.app.kiosk_app import run_kiosk
@@ -75,6 +90,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         print("Fix them, then check with: kiosk forms check", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _read_pin(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    import getpass
+
+    pin = getpass.getpass("New PIN (6-12 digits): ")
+    if getpass.getpass("The same PIN again: ") != pin:
+        raise ValueError("the two PINs are not the same")
+    return pin
+
+
+def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.storage import staff
+    from kiosk.storage.db import create_schema, make_engine, session_factory
+
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with session_factory(engine).begin() as session:
+            if args.staff_command == "add":
+                staff.add_staff(
+                    session,
+                    args.staff_id,
+                    name=args.name,
+                    role=args.role,
+                    pin=_read_pin(args.pin_stdin),
+                    now=now,
+                )
+            elif args.staff_command == "disable":
+                staff.set_active(session, args.staff_id, active=False)
+            else:
+                staff.reset_pin(session, args.staff_id, pin=_read_pin(args.pin_stdin))
+    except (staff.StaffError, ValueError) as exc:
+        print(f"not done: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    done = {"add": "added", "disable": "disabled", "reset-pin": "has a new PIN"}
+    print(f"staff user '{args.staff_id}' {done[args.staff_command]}")
+    return EXIT_OK
 
 
 def _forms_check(targets: list[Path]) -> int:

@@ -1,0 +1,132 @@
+"""Staff users: argon2id PIN hashes and a persistent lockout with back-off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from kiosk.storage.models import StaffUserRecord
+
+ROLES = ("staff", "clinician", "admin")
+FREE_ATTEMPTS = 5  # wrong PINs before the first lock
+FIRST_LOCK = dt.timedelta(minutes=5)
+LONGEST_LOCK = dt.timedelta(hours=24)
+_PIN = re.compile(r"^\d{6,12}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+_DUMMY_HASH = _hasher.hash("000000-not-a-pin")  # same work for unknown ids: no timing oracle
+
+
+class StaffError(ValueError):
+    """A staff id, role or PIN that cannot be accepted; the message says why, plainly."""
+
+
+class PinCheck(enum.StrEnum):
+    OK = "ok"
+    WRONG = "wrong"  # also for unknown ids: nobody learns which ids exist
+    LOCKED = "locked"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class PinResult:
+    check: PinCheck
+    staff_id: str = ""
+    display_name: str = ""
+    role: str = ""
+    locked_until: dt.datetime | None = None
+
+
+def validate_pin(pin: str) -> None:
+    if not _PIN.match(pin):
+        raise StaffError("a PIN is 6 to 12 digits")
+
+
+def add_staff(
+    session: Session, staff_id: str, *, name: str, role: str, pin: str, now: dt.datetime
+) -> None:
+    if not _ID.match(staff_id):
+        raise StaffError("a staff id is 2-63 lower-case letters, digits, '.', '_' or '-'")
+    if role not in ROLES:
+        raise StaffError(f"role must be one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise StaffError("a staff user needs a name")
+    validate_pin(pin)
+    if session.get(StaffUserRecord, staff_id) is not None:
+        raise StaffError(f"staff id '{staff_id}' already exists")
+    session.add(
+        StaffUserRecord(
+            id=staff_id,
+            display_name=name.strip(),
+            role=role,
+            pin_hash=_hasher.hash(pin),
+            active=True,
+            failed_attempts=0,
+            created_at=now,
+        )
+    )
+
+
+def _get(session: Session, staff_id: str) -> StaffUserRecord:
+    record = session.get(StaffUserRecord, staff_id)
+    if record is None:
+        raise StaffError(f"no staff user '{staff_id}'")
+    return record
+
+
+def set_active(session: Session, staff_id: str, *, active: bool) -> None:
+    _get(session, staff_id).active = active
+
+
+def reset_pin(session: Session, staff_id: str, *, pin: str) -> None:
+    validate_pin(pin)
+    record = _get(session, staff_id)
+    record.pin_hash = _hasher.hash(pin)
+    record.failed_attempts = 0
+    record.locked_until = None
+
+
+def lock_length(failed_attempts: int) -> dt.timedelta:
+    """5 minutes at the 5th wrong PIN, doubling with each further one, at most a day."""
+    doublings = min(failed_attempts - FREE_ATTEMPTS, 16)
+    return min(FIRST_LOCK * (1 << doublings), LONGEST_LOCK)
+
+
+def check_pin(session: Session, staff_id: str, pin: str, now: dt.datetime) -> PinResult:
+    """Verify a PIN. Wrong PINs are counted in the database, so a restart does not reset them."""
+    record = session.get(StaffUserRecord, staff_id.strip().lower())
+    if record is None:
+        _verify(_DUMMY_HASH, pin)
+        return PinResult(PinCheck.WRONG)
+    if record.locked_until is not None and record.locked_until > now:
+        return PinResult(PinCheck.LOCKED, record.id, locked_until=record.locked_until)
+    if not _verify(record.pin_hash, pin):
+        record.failed_attempts += 1
+        if record.failed_attempts >= FREE_ATTEMPTS:
+            record.locked_until = now + lock_length(record.failed_attempts)
+            return PinResult(PinCheck.LOCKED, record.id, locked_until=record.locked_until)
+        return PinResult(PinCheck.WRONG, record.id)
+    if not record.active:
+        return PinResult(PinCheck.DISABLED, record.id)
+    record.failed_attempts = 0
+    record.locked_until = None
+    if _hasher.check_needs_rehash(record.pin_hash):
+        record.pin_hash = _hasher.hash(pin)
+    return PinResult(PinCheck.OK, record.id, record.display_name, record.role)
+
+
+def _verify(pin_hash: str, pin: str) -> bool:
+    try:
+        return _hasher.verify(pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def has_staff(session: Session) -> bool:
+    return session.query(StaffUserRecord.id).first() is not None
