@@ -174,6 +174,26 @@ class VisitFlow(QObject):
         self.visit_id = visit_id
         self.show_step()
 
+    def resume(self, visit_id: str) -> bool:
+        """Staff resume an interrupted visit on this tablet. Returns False if it cannot be."""
+        try:
+            with self.sessions.begin() as session:
+                record = repository.get_visit(session, visit_id)
+                if record.status != "draft":
+                    return False
+                language = record.language
+                answers = repository.load_answers(session, visit_id)
+        except (SQLAlchemyError, repository.NotFoundError) as exc:
+            log.error("could not resume a visit: %s", type(exc).__name__)
+            return False
+        visit = Visit(self.packet, language, answers=dict(answers))
+        visit.resume()
+        self.visit = visit
+        self.visit_id = visit_id
+        log.info("a draft visit was resumed by staff")
+        self.show_step()
+        return True
+
     def show_step(self) -> None:
         """Build the screen for the visit's current step."""
         visit, _ = self._require_visit()

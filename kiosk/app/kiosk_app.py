@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import sys
@@ -9,13 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType, TracebackType
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import (
     QCloseEvent,
     QFont,
     QFontDatabase,
     QKeyEvent,
     QKeySequence,
+    QMouseEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,6 +26,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import paths
 from kiosk.app.flow import Clock, FlowConfig, VisitFlow, local_now
@@ -32,8 +36,12 @@ from kiosk.app.instance import acquire_single_instance
 from kiosk.config import Settings
 from kiosk.domain.loader import load_packet
 from kiosk.domain.strings import load_strings
+from kiosk.storage import repository, staff
 from kiosk.storage.db import create_schema, make_engine, session_factory
+from kiosk.storage.staff import PinCheck
+from kiosk.ui.privacy import wipe_widgets
 from kiosk.ui.screens.display import DisplayPanel
+from kiosk.ui.screens.staff import DraftEntry, StaffMenu, StaffSignIn
 from kiosk.ui.screens.start import WelcomeScreen
 from kiosk.ui.screens.still_there import StillThereOverlay
 from kiosk.ui.theme import DEFAULT_APPEARANCE, Appearance, stylesheet
@@ -200,6 +208,142 @@ class AppearanceControl(QObject):
             self.apply(DEFAULT_APPEARANCE)
 
 
+CORNER_PX = 90  # the hidden staff corner: top left
+CORNER_TAPS = 5
+CORNER_WINDOW_MS = 3000
+
+
+class StaffAccess(QObject):
+    """Five taps in the top-left corner within three seconds open the staff sign-in.
+
+    A signed-in member of staff may resume a draft visit or close the kiosk. PINs go through
+    the persistent lockout; only the staff id and the outcome are logged.
+    """
+
+    def __init__(
+        self,
+        window: KioskWindow,
+        flow: VisitFlow,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.flow = flow
+        self.sessions = sessions
+        self.clock = clock
+        self.taps: list[int] = []
+        self.last_stamp = -1
+        self.timer = QElapsedTimer()
+        self.timer.start()
+        self.panel: StaffSignIn | StaffMenu | None = None
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
+        flow.screen_changed.connect(lambda _screen: self.close())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.MouseButtonPress
+            and isinstance(watched, QWidget)
+            and watched.window() is self.window
+            and isinstance(event, QMouseEvent)
+        ):
+            point = self.window.mapFromGlobal(event.globalPosition().toPoint())
+            stamp = event.timestamp()  # a press not taken by a widget reaches its parents too
+            if (
+                stamp != self.last_stamp
+                and 0 <= point.x() < CORNER_PX
+                and 0 <= point.y() < CORNER_PX
+            ):
+                self.last_stamp = stamp
+                now = self.timer.elapsed()
+                self.taps = [t for t in self.taps if now - t < CORNER_WINDOW_MS] + [now]
+                if len(self.taps) >= CORNER_TAPS and self.panel is None:
+                    self.taps = []
+                    self.open_sign_in()
+        return False
+
+    def open_sign_in(self) -> None:
+        self.close()
+        panel = StaffSignIn(self.window.stack, self.flow.texts)  # the keyboard stays usable
+        panel.submitted.connect(self._signed_in)
+        panel.cancelled.connect(self.close)
+        self._show(panel)
+
+    def _signed_in(self, staff_id: str, pin: str) -> None:
+        panel = self.panel
+        if not isinstance(panel, StaffSignIn):
+            return
+        texts = self.flow.texts
+        now = self.clock()
+        try:
+            with self.sessions.begin() as session:
+                result = staff.check_pin(session, staff_id, pin, now)
+        except SQLAlchemyError as exc:
+            log.error("staff sign-in could not be checked: %s", type(exc).__name__)
+            panel.refuse(texts("errors.save_failed"))
+            return
+        log.info(
+            "staff sign-in on the kiosk: %s (%s)", result.staff_id or "unknown id", result.check
+        )
+        if result.check is PinCheck.OK:
+            self._open_menu(result.display_name, now)
+        elif result.check is PinCheck.LOCKED and result.locked_until is not None:
+            until = result.locked_until.astimezone(now.tzinfo).strftime("%H:%M")
+            panel.refuse(texts("staff.locked", time=until))
+        elif result.check is PinCheck.DISABLED:
+            panel.refuse(texts("staff.disabled"))
+        else:
+            panel.refuse(texts("staff.wrong"))
+
+    def _open_menu(self, staff_name: str, now: dt.datetime) -> None:
+        start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        with self.sessions.begin() as session:
+            drafts = repository.list_drafts(session, since=start_of_day)
+        entries = [
+            DraftEntry(
+                d.visit_id,
+                f"{d.patient_name or '—'} · {d.birth_date or '—'} · "
+                f"{d.started_at.astimezone(now.tzinfo):%H:%M}",
+            )
+            for d in drafts
+            if d.visit_id != self.flow.visit_id
+        ]
+        menu = StaffMenu(self.window.stack, self.flow.texts, staff_name, entries)
+        menu.resume_requested.connect(self._resume)
+        menu.exit_requested.connect(self._exit)
+        menu.closed.connect(self.close)
+        self._show(menu)
+
+    def _resume(self, visit_id: str) -> None:
+        self.close()
+        self.flow.resume(visit_id)
+
+    def _exit(self) -> None:
+        log.info("the kiosk was closed by staff")
+        self.close()
+        self.flow.wipe()
+        self.window.release()
+        self.window.close()
+
+    def _show(self, panel: StaffSignIn | StaffMenu) -> None:
+        if self.window.keyboard is not None:
+            self.window.keyboard.dismiss()
+        self.panel = panel
+        panel.show()
+        panel.raise_()
+
+    def close(self) -> None:
+        panel, self.panel = self.panel, None
+        if panel is not None:
+            if self.window.keyboard is not None:
+                self.window.keyboard.dismiss()
+            wipe_widgets(panel)  # the PIN and the resume list never linger
+            panel.hide()
+            panel.deleteLater()
+
+
 @dataclass
 class Kiosk:
     """A wired kiosk: window and flow (tests and the demo drive these)."""
@@ -208,6 +352,7 @@ class Kiosk:
     flow: VisitFlow
     guard: PrivacyGuard
     appearance: AppearanceControl
+    staff: StaffAccess
 
 
 def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
@@ -216,10 +361,11 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
     strings = load_strings(paths.STRINGS_DIR)
     engine = make_engine(settings.database_url)
     create_schema(engine)
+    sessions = session_factory(engine)
     flow = VisitFlow(
         packet,
         strings,
-        session_factory(engine),
+        sessions,
         FlowConfig(
             clinic_name=settings.clinic_name,
             kiosk_id=settings.kiosk_id,
@@ -235,8 +381,9 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
     flow.screen_changed.connect(window.show_screen)
     guard = PrivacyGuard(window, flow, settings.idle_timeout_s, settings.idle_warning_s)
     appearance = AppearanceControl(window, flow)
+    staff_access = StaffAccess(window, flow, sessions, clock)
     flow.show_welcome()
-    return Kiosk(window, flow, guard, appearance)
+    return Kiosk(window, flow, guard, appearance, staff_access)
 
 
 def install_crash_guards(app: QApplication, kiosk: Kiosk) -> Callable[[], None]:

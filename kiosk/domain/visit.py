@@ -258,6 +258,13 @@ class Visit:
         """The items of ``page`` that this patient is asked."""
         return [item for item in page.items if item_visible(item, self.answers)]
 
+    def resume(self) -> None:
+        """Staff resumed an interrupted visit: go to the first page still missing an answer,
+        or to review when every page is answered (the consent is read again from there)."""
+        self._require_unsigned()
+        incomplete = [s for s in self.steps if s.kind is StepKind.PAGE and self._incomplete(s)]
+        self._move_to(incomplete[0] if incomplete else Step(StepKind.REVIEW))
+
     # --- identity ---
 
     def identity(self, role: str) -> str:

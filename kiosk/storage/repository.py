@@ -123,6 +123,31 @@ def save_answers(
     visit.updated_at = now
 
 
+@dataclass(frozen=True)
+class DraftVisit:
+    """An unfinished visit, for staff to resume."""
+
+    visit_id: str
+    patient_name: str
+    birth_date: str
+    language: str
+    started_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def list_drafts(session: Session, *, since: dt.datetime) -> list[DraftVisit]:
+    """Drafts started since ``since`` (e.g. today's), most recently touched first."""
+    rows = session.scalars(
+        select(VisitRecord)
+        .where(VisitRecord.status == "draft", VisitRecord.started_at >= since)
+        .order_by(VisitRecord.updated_at.desc())
+    )
+    return [
+        DraftVisit(r.id, r.patient_name, r.birth_date, r.language, r.started_at, r.updated_at)
+        for r in rows
+    ]
+
+
 def set_language(session: Session, visit_id: str, language: str) -> None:
     """The patient switched language part-way; later screens and the consent follow it."""
     get_visit(session, visit_id).language = language

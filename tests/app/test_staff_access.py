@@ -1,0 +1,107 @@
+"""Staff on the tablet: a hidden corner, id + PIN with lockout, resume a draft, close the kiosk."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractButton
+
+from kiosk.storage import staff
+from kiosk.storage.db import session_factory
+from kiosk.ui.screens.staff import StaffMenu, StaffSignIn
+from kiosk.ui.screens.start import WelcomeScreen
+from tests.app.conftest import KioskUnderTest
+from tests.app.test_patient_walk import NAME, PATIENT, _start
+
+PIN = "482916"
+
+
+def _add_staff(k: KioskUnderTest) -> None:
+    with session_factory(k.engine()).begin() as session:
+        staff.add_staff(
+            session,
+            "maria.lopez",
+            name="Maria Lopez",
+            role="staff",
+            pin=PIN,
+            now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )
+
+
+CORNER = QPoint(20, 20)
+
+
+def _corner_taps(k: KioskUnderTest, count: int, where: QPoint = CORNER) -> None:
+    for _ in range(count):
+        QTest.mouseClick(k.screen, Qt.MouseButton.LeftButton, pos=where)
+
+
+def _sign_in(k: KioskUnderTest, pin: str) -> None:
+    panel = k.kiosk.staff.panel
+    assert isinstance(panel, StaffSignIn)
+    panel.staff_id.setText("maria.lopez")
+    panel.pin.setText(pin)
+    k.tap(panel.sign_in_button)
+
+
+def test_only_five_quick_taps_in_the_corner_open_the_sign_in(kiosk: KioskUnderTest) -> None:
+    k = kiosk
+    _corner_taps(k, 4)
+    assert k.kiosk.staff.panel is None
+    _corner_taps(k, 5, QPoint(600, 400))  # not the corner
+    assert k.kiosk.staff.panel is None
+    _corner_taps(k, 1)  # the fifth within three seconds
+    assert isinstance(k.kiosk.staff.panel, StaffSignIn)
+    k.tap(k.kiosk.staff.panel.cancel_button)
+    assert k.kiosk.staff.panel is None
+
+
+def test_wrong_pins_are_refused_then_locked(kiosk: KioskUnderTest) -> None:
+    k = kiosk
+    _add_staff(k)
+    _corner_taps(k, 5)
+    for attempt in range(1, 6):
+        _sign_in(k, "111111")
+        panel = k.kiosk.staff.panel
+        assert isinstance(panel, StaffSignIn)
+        assert panel.pin.text() == ""  # never left on screen
+        expected = "locked until" if attempt == 5 else "do not match"
+        assert expected in panel.message.text()
+    _sign_in(k, PIN)  # even the right PIN waits out the lock
+    assert "locked until" in k.kiosk.staff.panel.message.text()  # type: ignore[union-attr]
+
+
+def test_staff_resume_an_interrupted_visit_where_it_stopped(kiosk: KioskUnderTest) -> None:
+    k = kiosk
+    _add_staff(k)
+    _start(k)
+    k.fill_and_next(PATIENT)  # name
+    k.fill_and_next(PATIENT)  # date of birth
+    k.kiosk.flow.wipe()  # the patient walked away
+    assert isinstance(k.screen, WelcomeScreen)
+    _corner_taps(k, 5)
+    _sign_in(k, PIN)
+    menu = k.kiosk.staff.panel
+    assert isinstance(menu, StaffMenu)
+    [(visit_id, resume)] = menu.resume_buttons.items()
+    assert isinstance(resume, QAbstractButton)
+    assert NAME in resume.text() and "1961-03-05" in resume.text()
+    k.tap(resume)
+    assert k.kiosk.staff.panel is None
+    assert k.kiosk.flow.visit_id == visit_id
+    assert "phone" in k.question().widgets  # the first page still to answer
+    visit = k.kiosk.flow.visit
+    assert visit is not None and visit.answers["patient_name"] == NAME
+
+
+def test_staff_can_close_the_kiosk(kiosk: KioskUnderTest) -> None:
+    k = kiosk
+    _add_staff(k)
+    _corner_taps(k, 5)
+    _sign_in(k, PIN)
+    menu = k.kiosk.staff.panel
+    assert isinstance(menu, StaffMenu)
+    k.tap(menu.exit_button)
+    assert not k.kiosk.window.isVisible()
