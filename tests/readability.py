@@ -35,9 +35,12 @@ UI_GROUPS = (
     "done",
     "idle",
     "display",
+    "typed",
+    "paper",
     "errors",
 )
-"""Sections of ``resources/strings/ui.yaml`` a patient reads; each counts as one screen."""
+"""Sections of ``resources/strings/ui.yaml`` a patient reads; each counts as one screen.
+(Staff words and the names of keyboard keys are not patient prose.)"""
 
 _ENDS_SENTENCE = re.compile(r"[.!?:;…]\s*$")
 _FORMAT_FIELD = re.compile(r"\{[a-z_]+\}")

@@ -35,16 +35,22 @@ from kiosk.domain.visit import (
     AttestationsSaved,
     Checkpoint,
     PageSaved,
+    Signing,
     StepKind,
     Visit,
     VisitError,
+    Witness,
+    same_name,
 )
-from kiosk.storage import repository
+from kiosk.storage import repository, staff
+from kiosk.storage.staff import PinCheck
 from kiosk.ui.privacy import close_everything_else, wipe_widgets
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.consent import (
+    PaperScreen,
     SectionScreen,
     SignatureScreen,
+    TypedSignatureScreen,
     attestation_screen,
     quiz_screen,
 )
@@ -255,8 +261,11 @@ class VisitFlow(QObject):
                 )
                 screen.signed.connect(self._signed)
                 screen.back_requested.connect(self._back)
+                screen.typed_requested.connect(self.show_typed_signature)
+                screen.paper_requested.connect(self.show_paper)
             case StepKind.DONE:
-                screen = DoneScreen(texts, self.config.done_seconds)
+                note = texts("paper.done") if visit.paper else ""
+                screen = DoneScreen(texts, self.config.done_seconds, note)
                 screen.finished.connect(self.show_welcome)
         if self._pending_notice:
             if isinstance(screen, Screen):
@@ -433,17 +442,100 @@ class VisitFlow(QObject):
         self.show_step()
 
     def _signed(self, signature: DrawnSignature) -> None:
+        visit, _ = self._require_visit()
+        checkpoint = visit.checkpoint()
+        try:
+            signing = visit.sign(signature, self.clock())
+        except VisitError:
+            if isinstance(self.screen, SignatureScreen):
+                self.screen.error.setVisible(True)
+            return
+        self._store_signed(signing, checkpoint)
+
+    def sign_typed(self, typed_name: str, witness: Witness) -> bool:
+        """A typed name with a staff witness (already signed in with id and PIN)."""
+        visit, _ = self._require_visit()
+        checkpoint = visit.checkpoint()
+        try:
+            signing = visit.sign_typed(typed_name, witness, self.clock())
+        except VisitError:
+            return False
+        self._store_signed(signing, checkpoint)
+        return True
+
+    def show_typed_signature(self) -> None:
+        """The typed-name-with-witness screen (the visit stays at its signing step)."""
+        visit, _ = self._require_visit()
+        screen = TypedSignatureScreen(
+            self.packet.consent.statement.get(visit.language),
+            self.texts,
+            progress=visit.progress,
+        )
+        screen.submitted.connect(self._typed_submitted)
+        screen.back_requested.connect(self.show_step)
+        screen.language_button.clicked.connect(self.switch_language)
+        self._show(screen)
+
+    def show_paper(self) -> None:
+        visit, _ = self._require_visit()
+        screen = PaperScreen(self.texts, progress=visit.progress)
+        screen.confirmed.connect(self.choose_paper)
+        screen.back_requested.connect(self.show_step)
+        screen.language_button.clicked.connect(self.switch_language)
+        self._show(screen)
+
+    def _typed_submitted(self, typed_name: str, reason: str, staff_id: str, pin: str) -> None:
+        visit, _ = self._require_visit()
+        screen = self.screen
+        if not isinstance(screen, TypedSignatureScreen):
+            return
+        texts = self.texts
+        if not same_name(typed_name, visit.identity("name")):
+            screen.refuse(texts("typed.name_differs"))
+            return
+        if not reason:
+            screen.refuse(texts("typed.no_reason"))
+            return
+        try:
+            with self.sessions.begin() as session:
+                result = staff.check_pin(session, staff_id, pin, self.clock())
+        except SQLAlchemyError as exc:
+            log.error("the witness PIN could not be checked: %s", type(exc).__name__)
+            screen.refuse(texts("errors.save_failed"))
+            return
+        log.info("witness sign-in for a typed signature: %s (%s)", result.staff_id, result.check)
+        if result.check is not PinCheck.OK:
+            key = {PinCheck.LOCKED: "staff.locked", PinCheck.DISABLED: "staff.disabled"}
+            until = result.locked_until.strftime("%H:%M") if result.locked_until else ""
+            screen.refuse(texts(key.get(result.check, "staff.wrong"), time=until))
+            return
+        witness = Witness(result.staff_id, result.display_name, reason)
+        if not self.sign_typed(typed_name, witness):
+            screen.refuse(texts("errors.save_failed"))
+
+    def choose_paper(self) -> None:
+        """No electronic signature: the visit is closed as 'paper' and staff are flagged."""
+        visit, visit_id = self._require_visit()
+        checkpoint = visit.checkpoint()
+        visit.choose_paper()
+        saved = self._commit(
+            "the paper choice",
+            checkpoint,
+            lambda session: repository.record_paper_choice(
+                session, visit_id, consent=self.packet.consent, now=self.clock()
+            ),
+        )
+        if saved:
+            log.info("a patient chose to sign on paper")
+            self._pending_notice = self.texts("paper.done")
+            self.show_step()
+
+    def _store_signed(self, signing: Signing, checkpoint: Checkpoint) -> None:
         visit, visit_id = self._require_visit()
         screen = self.screen
-        checkpoint = visit.checkpoint()
-        now = self.clock()
-        try:
-            signing = visit.sign(signature, now)
-        except VisitError:
-            if isinstance(screen, SignatureScreen):
-                screen.error.setVisible(True)
-            return
+        now = signing.signed_at
         number = repository.document_number(visit_id)
+        witness = signing.witness
         try:
             pdf = render_consent_pdf(
                 ConsentPdfData(
@@ -455,7 +547,7 @@ class VisitFlow(QObject):
                     birth_date=visit.identity("birth_date"),
                     signer_name=signing.signer_name,
                     signed_at=signing.signed_at,
-                    signature_png=signing.signature.png,
+                    signature_png=signing.signature.png if signing.signature else None,
                     text_sha256=signing.text_sha256,
                     statement=signing.statement,
                     meaning=signing.meaning,
@@ -468,6 +560,9 @@ class VisitFlow(QObject):
                     reading=reading_rows(
                         self.packet.consent, signing.reading, visit.language, self.strings
                     ),
+                    typed_name=signing.typed_name,
+                    witness_name=f"{witness.name} ({witness.staff_id})" if witness else "",
+                    witness_reason=witness.reason if witness else "",
                 ),
                 self.strings,
             )
@@ -487,7 +582,7 @@ class VisitFlow(QObject):
         except (SQLAlchemyError, ValueError, OSError) as exc:
             log.error("could not store the signed consent: %s", type(exc).__name__)
             visit.rollback(checkpoint)
-            if isinstance(screen, SignatureScreen):
+            if isinstance(screen, Screen):
                 screen.show_message(self.texts("errors.save_failed"))
             return
         path = self._write_pdf(number, pdf)

@@ -91,7 +91,7 @@ class ConsentPdfData:
     birth_date: str
     signer_name: str
     signed_at: datetime
-    signature_png: bytes
+    signature_png: bytes | None  # None when the patient typed their name with a witness
     text_sha256: str
     statement: str
     meaning: str
@@ -99,6 +99,9 @@ class ConsentPdfData:
     comprehension: tuple[tuple[str, str], ...] = ()  # question -> how it went
     attestations: tuple[tuple[str, str], ...] = ()  # statement -> the patient's answer
     reading: tuple[tuple[str, str], ...] = ()  # section -> time on screen, read to the end
+    typed_name: str = ""  # the name as typed, for a witnessed typed signature
+    witness_name: str = ""  # "Maria Lopez (staff id maria.lopez)"
+    witness_reason: str = ""  # why the patient could not draw a signature
 
 
 def comprehension_rows(
@@ -194,7 +197,6 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
             naive.
     """
     register_fonts()
-    signature = _read_signature(data.signature_png)
     signed_at = format_signed_at(data.signed_at)
     lang = data.language
     styles = _Styles()
@@ -232,24 +234,43 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
             story.append(Paragraph(_markup(label(heading)), styles.heading))
             story.append(_summary_table(rows, styles))
 
-    fields = _field_grid(
-        [
-            [(label("signed_by"), data.signer_name), (label("signed_at"), signed_at)],
-            [(label("meaning"), data.meaning)],
-            [(label("consent_version"), consent_ref), (label("document"), data.document_id)],
-            [(label("text_sha256"), data.text_sha256)],
-        ],
-        styles,
-        hash_row=3,
+    field_rows: list[list[tuple[str, str]]] = [
+        [(label("signed_by"), data.signer_name), (label("signed_at"), signed_at)],
+        [(label("meaning"), data.meaning)],
+    ]
+    if data.signature_png is not None:
+        mark: list[Flowable] = [
+            _read_signature(data.signature_png),
+            Paragraph(_markup(label("signature_image")), styles.caption),
+        ]
+    else:
+        if not data.typed_name or not data.witness_name:
+            raise ValueError("a consent without a drawn signature needs a typed name and witness")
+        mark = [
+            Paragraph(_markup(data.typed_name), styles.typed),
+            Paragraph(_markup(label("typed_signature")), styles.caption),
+        ]
+        field_rows.append([(label("witnessed_by"), data.witness_name)])
+        field_rows.append(
+            [
+                (
+                    label("witness_statement"),
+                    label("witness_text", reason=data.witness_reason),
+                )
+            ]
+        )
+    field_rows.append(
+        [(label("consent_version"), consent_ref), (label("document"), data.document_id)]
     )
+    field_rows.append([(label("text_sha256"), data.text_sha256)])
+    fields = _field_grid(field_rows, styles, hash_row=len(field_rows) - 1)
     story.append(
         KeepTogether(
             [
                 Paragraph(_markup(label("signature")), styles.heading),
                 *(Paragraph(_markup(p), styles.body) for p in _paragraphs(data.statement)),
                 Spacer(1, 10),
-                signature,
-                Paragraph(_markup(label("signature_image")), styles.caption),
+                *mark,
                 Spacer(1, 10),
                 fields,
                 Paragraph(_markup(label("text_sha256_note")), styles.caption),
@@ -374,6 +395,9 @@ class _Styles:
         )
         self.value = ParagraphStyle("value", parent=base, fontSize=11.5, leading=15)
         self.hash = ParagraphStyle("hash", parent=base, fontSize=9.5, leading=13)
+        self.typed = ParagraphStyle(
+            "typed", parent=base, fontName=FONT_BOLD, fontSize=20, leading=26, spaceBefore=10
+        )
         self.caption = ParagraphStyle(
             "caption", parent=base, fontSize=9, leading=12, textColor=_MUTED, spaceBefore=3
         )

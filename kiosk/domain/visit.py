@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -32,6 +33,18 @@ from kiosk.domain.signature import DrawnSignature
 
 MISSES_BEFORE_DISCUSSION = 2
 """A comprehension question missed this often raises the "discuss with clinician" flag."""
+
+
+def same_name(typed: str, given: str) -> bool:
+    """The same name, ignoring case, extra spaces and accents ("nunez" matches "Núñez"): the
+    witness confirms who is signing; the name is stored exactly as typed."""
+
+    def plain(name: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", name.casefold())
+        letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return " ".join(letters.split())
+
+    return plain(typed) == plain(given) != ""
 
 
 def _validate_all(
@@ -155,19 +168,38 @@ class AttestationsSaved:
     flags: tuple[FlagRule, ...]
 
 
+class SignatureMethod(enum.StrEnum):
+    """How the patient signed."""
+
+    DRAWN = "drawn"  # with a finger or stylus on the pad
+    TYPED_WITNESSED = "typed_witnessed"  # typed their full name, a member of staff witnessing
+
+
+@dataclass(frozen=True)
+class Witness:
+    """The member of staff who witnessed a typed signature (signed in with id and PIN)."""
+
+    staff_id: str
+    name: str
+    reason: str  # why the patient could not draw a signature, as they chose it
+
+
 @dataclass(frozen=True)
 class Signing:
     """The record of a signature, as the visit accepted it."""
 
     signer_name: str
     signed_at: dt.datetime  # timezone-aware, in the kiosk's local offset
-    signature: DrawnSignature
+    signature: DrawnSignature | None  # None when typed with a witness
     text_sha256: str
     statement: str
     meaning: str
     comprehension: tuple[QuizResult, ...] = ()
     attestations: Mapping[str, AnswerValue] = field(default_factory=dict)
     reading: tuple[Reading, ...] = ()
+    method: SignatureMethod = SignatureMethod.DRAWN
+    typed_name: str = ""
+    witness: Witness | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +227,7 @@ class Visit:
     quiz_attempts: list[QuizAttempt] = field(default_factory=list)
     attestations: dict[str, AnswerValue] = field(default_factory=dict)
     reading: dict[str, Reading] = field(default_factory=dict)
+    paper: bool = False  # the patient chose to sign on paper
     _current: Step | None = None
     _review_confirmed: bool = False
     _editing_from_review: bool = False
@@ -242,7 +275,8 @@ class Visit:
 
     @property
     def is_signed(self) -> bool:
-        return self.signing is not None
+        """Signed, or handed over to paper: either way the record is closed to changes."""
+        return self.signing is not None or self.paper
 
     def form(self, form_id: str) -> Form:
         return self.packet.form(form_id)
@@ -505,13 +539,7 @@ class Visit:
         text = self.packet.consent.full_text(self.language)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def sign(self, signature: DrawnSignature, now: dt.datetime) -> Signing:
-        """Record the signature and finish. The visit cannot go back afterwards.
-
-        Raises:
-            VisitError: when not on the signing step, review was skipped, answers are missing,
-                the signature is trivial, or ``now`` has no UTC offset.
-        """
+    def _ready_to_sign(self, now: dt.datetime) -> None:
         self._require_unsigned()
         if self.current.kind is not StepKind.SIGN:
             raise VisitError("the visit is not at the signing step")
@@ -519,24 +547,64 @@ class Visit:
             raise VisitError("answers must be complete and reviewed before signing")
         if not self._quiz_done() or not self._attested():
             raise VisitError("the comprehension check and attestations come before signing")
-        if signature.is_trivial():
-            raise VisitError("the signature is empty or too small")
         if now.utcoffset() is None:
             raise VisitError("the signing time needs a UTC offset")
+
+    def _finish_signing(self, now: dt.datetime, **how: object) -> Signing:
         consent = self.packet.consent
         self.signing = Signing(
             signer_name=self.identity("name"),
             signed_at=now,
-            signature=signature,
             text_sha256=self.consent_text_sha256(),
             statement=consent.statement.get(self.language),
             meaning=consent.meaning.get(self.language),
             comprehension=self.comprehension(),
             attestations=dict(self.attestations),
             reading=self.reading_evidence(),
+            **how,  # type: ignore[arg-type]
         )
         self._move_to(Step(StepKind.DONE))
         return self.signing
+
+    def sign(self, signature: DrawnSignature, now: dt.datetime) -> Signing:
+        """Record the signature and finish. The visit cannot go back afterwards.
+
+        Raises:
+            VisitError: when not on the signing step, review was skipped, answers are missing,
+                the signature is trivial, or ``now`` has no UTC offset.
+        """
+        self._ready_to_sign(now)
+        if signature.is_trivial():
+            raise VisitError("the signature is empty or too small")
+        return self._finish_signing(now, signature=signature)
+
+    def sign_typed(self, typed_name: str, witness: Witness, now: dt.datetime) -> Signing:
+        """A patient who cannot draw types their full name; a member of staff witnesses it.
+
+        Raises:
+            VisitError: as ``sign``, or when the typed name is not the name given at the start
+                or no reason was given.
+        """
+        self._ready_to_sign(now)
+        if not same_name(typed_name, self.identity("name")):
+            raise VisitError("the typed name is not the name given at the start")
+        if not witness.reason.strip() or not witness.staff_id:
+            raise VisitError("a typed signature needs a reason and a witness")
+        return self._finish_signing(
+            now,
+            signature=None,
+            method=SignatureMethod.TYPED_WITNESSED,
+            typed_name=" ".join(typed_name.split()),
+            witness=witness,
+        )
+
+    def choose_paper(self) -> None:
+        """The patient prefers to sign on paper: no electronic signature; staff take over."""
+        self._require_unsigned()
+        if self.current.kind is not StepKind.SIGN:
+            raise VisitError("paper is chosen at the signing step")
+        self.paper = True
+        self._move_to(Step(StepKind.DONE))
 
     def checkpoint(self) -> Checkpoint:
         """Remember the state now; ``rollback`` returns to it (e.g. when a save fails)."""

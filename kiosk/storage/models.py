@@ -144,8 +144,13 @@ class ConsentRecord(Base):
     meaning: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     signed_at_local: Mapped[str] = mapped_column(String(40))  # ISO 8601 with the kiosk's offset
-    signature_png: Mapped[bytes] = mapped_column(LargeBinary)
-    signature_strokes_json: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(24), default="drawn")  # or typed_witnessed
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    signature_strokes_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    typed_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    witness_staff_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    witness_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    witness_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     comprehension_json: Mapped[str] = mapped_column(Text, default="[]")  # QuizResult.as_json list
     attestations_json: Mapped[str] = mapped_column(Text, default="{}")  # attestation id -> answer
     reading_json: Mapped[str] = mapped_column(Text, default="[]")  # Reading.as_json per section

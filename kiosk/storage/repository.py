@@ -347,8 +347,15 @@ def record_consent(
         meaning=signing.meaning,
         signed_at=signing.signed_at,
         signed_at_local=signing.signed_at.isoformat(timespec="seconds"),
-        signature_png=signing.signature.png,
-        signature_strokes_json=json.dumps(signing.signature.strokes_json()),
+        method=str(signing.method),
+        signature_png=signing.signature.png if signing.signature else None,
+        signature_strokes_json=(
+            json.dumps(signing.signature.strokes_json()) if signing.signature else None
+        ),
+        typed_name=signing.typed_name or None,
+        witness_staff_id=signing.witness.staff_id if signing.witness else None,
+        witness_name=signing.witness.name if signing.witness else None,
+        witness_reason=signing.witness.reason if signing.witness else None,
         comprehension_json=json.dumps([r.as_json() for r in signing.comprehension]),
         attestations_json=json.dumps(
             {k: encode_json(v) for k, v in signing.attestations.items()}, ensure_ascii=False
@@ -361,6 +368,22 @@ def record_consent(
     visit.updated_at = now
     session.flush()
     return record
+
+
+PAPER_FLAG = "paper_consent_requested"
+
+
+def record_paper_choice(
+    session: Session, visit_id: str, *, consent: ConsentDocument, now: dt.datetime
+) -> None:
+    """The patient chose paper: no electronic signature; the visit waits for staff."""
+    visit = get_visit(session, visit_id)
+    if visit.status != "draft":
+        raise ValueError("this visit is already closed")
+    visit.status = "paper"
+    visit.finished_at = now
+    visit.updated_at = now
+    _raise_flag(session, visit_id, consent.id, PAPER_FLAG, "review", now)
 
 
 def document_number(visit_id: str) -> str:

@@ -176,7 +176,8 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
         assert consent.text_sha256 == hashlib.sha256(shown_text).hexdigest()
         assert consent.signer_name == NAME
         assert consent.signed_at_local == "2026-11-22T09:14:03-05:00"
-        assert consent.signature_png.startswith(b"\x89PNG")
+        assert consent.signature_png is not None and consent.signature_png.startswith(b"\x89PNG")
+        assert consent.method == "drawn"
         results = {r["question"]: r for r in json.loads(consent.comprehension_json)}
         assert results[first.id]["attempts"] == [wrong[first.id], first.correct]
         assert results[second.id]["needs_discussion"] is True

@@ -14,10 +14,13 @@ from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.visit import (
     AttestationsSaved,
     QuizAnswered,
+    SignatureMethod,
     Step,
     StepKind,
     Visit,
     VisitError,
+    Witness,
+    same_name,
 )
 from tests.domain.conftest import CONSENT_YAML, TODAY, write_packet
 from tests.domain.test_visit import answer_pages
@@ -259,3 +262,56 @@ def test_rollback_forgets_reading(visit: Visit) -> None:
     visit.record_reading(9.0, reached_end=True)
     visit.rollback(checkpoint)
     assert visit.reading == {}
+
+
+def _to_signing(visit: Visit) -> None:
+    answer(visit, "true")
+    answer(visit, "true")
+    assert isinstance(visit.submit_attestations(ALL_TICKED, TODAY), AttestationsSaved)
+    assert visit.current == SIGN
+
+
+WITNESS = Witness("maria.lopez", "Maria Lopez", "My hands make it hard or painful")
+SIGNED_AT = dt.datetime(2024, 6, 1, 10, tzinfo=dt.UTC)
+
+
+def test_a_typed_name_with_a_witness_signs(visit: Visit) -> None:
+    _to_signing(visit)
+    name = visit.identity("name")
+    signing = visit.sign_typed(f"  {name.upper()} ", WITNESS, SIGNED_AT)
+    assert signing.method is SignatureMethod.TYPED_WITNESSED
+    assert signing.signature is None
+    assert signing.typed_name == name.upper()
+    assert signing.witness == WITNESS
+    assert visit.current == Step(StepKind.DONE) and visit.is_signed
+
+
+def test_a_typed_name_must_be_the_name_given(visit: Visit) -> None:
+    _to_signing(visit)
+    with pytest.raises(VisitError, match="typed name"):
+        visit.sign_typed("Someone Else", WITNESS, SIGNED_AT)
+    with pytest.raises(VisitError, match="reason"):
+        visit.sign_typed(visit.identity("name"), Witness("maria.lopez", "Maria", " "), SIGNED_AT)
+    assert not visit.is_signed
+
+
+@pytest.mark.parametrize(
+    ("typed", "given", "same"),
+    [
+        ("rosa nunez", "Rosa Núñez", True),
+        ("Rosa  Núñez", "Rosa Núñez", True),
+        ("Rosa", "Rosa Núñez", False),
+        ("", "", False),
+    ],
+)
+def test_same_name_ignores_case_spaces_and_accents(typed: str, given: str, same: bool) -> None:
+    assert same_name(typed, given) is same
+
+
+def test_choosing_paper_closes_the_visit_without_a_signature(visit: Visit) -> None:
+    _to_signing(visit)
+    visit.choose_paper()
+    assert visit.paper and visit.signing is None
+    assert visit.is_signed  # closed to changes all the same
+    assert visit.current == Step(StepKind.DONE)
+    assert visit.back() is False

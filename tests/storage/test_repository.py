@@ -170,7 +170,7 @@ def test_signed_consent_and_document_are_stored(engine: Engine, packet: Packet) 
         assert record.signed_at == CLINIC_TIME
         assert record.signed_at_local == "2026-11-22T09:14:03-05:00"
         assert record.signature_png == b"\x89PNG-bytes"
-        assert json.loads(record.signature_strokes_json)[0][1] == [200.0, 60.0]
+        assert json.loads(record.signature_strokes_json or "null")[0][1] == [200.0, 60.0]
         document = repository.latest_document(session, visit_id)
         assert document.content == pdf
         assert document.sha256 == hashlib.sha256(pdf).hexdigest()

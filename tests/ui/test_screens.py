@@ -29,8 +29,10 @@ from kiosk.domain.strings import Strings
 from kiosk.domain.visit import Visit
 from kiosk.ui.format import answer_text
 from kiosk.ui.screens.consent import (
+    PaperScreen,
     SectionScreen,
     SignatureScreen,
+    TypedSignatureScreen,
     attestation_screen,
     quiz_screen,
 )
@@ -163,6 +165,8 @@ SCREENS: list[ScreenSpec] = [
             *[("quiz", lang, question_id) for question_id in QUIZ_IDS],
             ("attest", lang, ""),
             ("signature", lang, ""),
+            ("typed", lang, ""),
+            ("paper", lang, ""),
             ("still_there", lang, ""),
             ("display", lang, ""),
             ("done", lang, ""),
@@ -197,6 +201,11 @@ def _build(spec: ScreenSpec, packet: Packet, strings: Strings) -> QWidget:
             return quiz_screen(question, (2, 8), texts, progress=PROGRESS)
         case "attest":
             return attestation_screen(packet.consent, {}, texts, progress=PROGRESS)
+        case "typed":
+            statement = packet.consent.statement.get(texts.language)
+            return TypedSignatureScreen(statement, texts, progress=PROGRESS)
+        case "paper":
+            return PaperScreen(texts, progress=PROGRESS)
         case "still_there" | "display":
             holder = QWidget()  # the overlay covers this, as it covers the kiosk window
             if kind == "display":

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import QElapsedTimer, Signal
+from PySide6.QtCore import QElapsedTimer, Qt, Signal
 from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLineEdit
 
 from kiosk.domain.model import AnswerValue, ConsentDocument, Page, QuizQuestion, Section
 from kiosk.domain.signature import DrawnSignature
 from kiosk.ui.screens.base import Screen, button, label
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.texts import Texts
+from kiosk.ui.widgets.answers import PATIENT_INPUT_HINTS, ChoiceButton
 from kiosk.ui.widgets.signature_pad import SignaturePad
 
 END_TOLERANCE_PX = 24
@@ -77,6 +79,8 @@ class SignatureScreen(Screen):
 
     signed = Signal(object)  # DrawnSignature
     back_requested = Signal()
+    typed_requested = Signal()
+    paper_requested = Signal()
 
     def __init__(
         self, statement: str, signer_name: str, texts: Texts, *, progress: tuple[int, int]
@@ -96,6 +100,18 @@ class SignatureScreen(Screen):
         self.clear_button = button(texts("sign.clear"), "secondary")
         self.clear_button.clicked.connect(self.pad.clear)
         self.add_action(self.clear_button)
+        self.body.addWidget(label(texts("sign.other_ways"), "hintText"))
+        # Full-width buttons whose words wrap: at 200% text they stay whole.
+        self.typed_button = ChoiceButton(texts("sign.typed_button"))
+        self.paper_button = ChoiceButton(texts("sign.paper_button"))
+        for other, signal in (
+            (self.typed_button, self.typed_requested),
+            (self.paper_button, self.paper_requested),
+        ):
+            other.setObjectName("choice")
+            other.setAccessibleName(other.text())
+            other.clicked.connect(signal)
+            self.body.addWidget(other)
         self.finish_body()
         self.primary_button.clicked.connect(self._sign)
         self.back_button.clicked.connect(self.back_requested)
@@ -151,3 +167,81 @@ def attestation_screen(
     )
     screen.show_notice(texts("attest.intro"))
     return screen
+
+
+class TypedSignatureScreen(Screen):
+    """For a patient who cannot draw: type the full name, say why, and a staff member witnesses
+    with their id and PIN."""
+
+    submitted = Signal(str, str, str, str)  # typed name, reason (as shown), staff id, PIN
+    back_requested = Signal()
+
+    def __init__(self, statement: str, texts: Texts, *, progress: tuple[int, int]) -> None:
+        super().__init__(
+            texts, title=texts("typed.title"), progress=progress, primary=texts("typed.submit")
+        )
+        self.setObjectName("typedSignatureScreen")
+        self.body.addWidget(label(statement, "sectionBody"))
+        self.body.addWidget(label(texts("typed.name"), "questionText"))
+        self.name = QLineEdit()
+        self.name.setObjectName("typedName")
+        self.name.setAccessibleName(texts("typed.name"))
+        self.name.setInputMethodHints(PATIENT_INPUT_HINTS)
+        self.body.addWidget(self.name)
+        self.body.addWidget(label(texts("typed.reason"), "questionText"))
+        self.reasons = QButtonGroup(self)
+        for key in ("reason_hands", "reason_sight", "reason_other"):
+            reason = ChoiceButton(texts(f"typed.{key}"))
+            reason.setObjectName("choice")
+            reason.setCheckable(True)
+            reason.setAccessibleName(reason.text())
+            self.reasons.addButton(reason)
+            self.body.addWidget(reason)
+        self.body.addWidget(label(texts("typed.witness"), "questionText"))
+        witness = QGridLayout()
+        witness.setHorizontalSpacing(20)
+        self.staff_id = QLineEdit()
+        self.staff_id.setObjectName("witnessId")
+        self.staff_id.setAccessibleName(texts("staff.id"))
+        self.pin = QLineEdit()
+        self.pin.setObjectName("witnessPin")
+        self.pin.setAccessibleName(texts("staff.pin"))
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setInputMethodHints(
+            Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData
+        )
+        witness.addWidget(label(texts("staff.id"), "hintText"), 0, 0)
+        witness.addWidget(self.staff_id, 1, 0)
+        witness.addWidget(label(texts("staff.pin"), "hintText"), 0, 1)
+        witness.addWidget(self.pin, 1, 1)
+        self.body.addLayout(witness)
+        self.finish_body()
+        self.primary_button.clicked.connect(self._submit)
+        self.back_button.clicked.connect(self.back_requested)
+
+    def _submit(self) -> None:
+        chosen = self.reasons.checkedButton()
+        reason = chosen.text() if isinstance(chosen, ChoiceButton) else ""
+        self.submitted.emit(self.name.text(), reason, self.staff_id.text().strip(), self.pin.text())
+
+    def refuse(self, message: str) -> None:
+        """Say what to fix; the PIN is always emptied, the rest kept."""
+        self.pin.setText("")
+        self.show_message(message)
+
+
+class PaperScreen(Screen):
+    """The patient may sign on paper instead; nothing is signed electronically."""
+
+    confirmed = Signal()
+    back_requested = Signal()
+
+    def __init__(self, texts: Texts, *, progress: tuple[int, int]) -> None:
+        super().__init__(
+            texts, title=texts("paper.title"), progress=progress, primary=texts("paper.confirm")
+        )
+        self.setObjectName("paperScreen")
+        self.body.addWidget(label(texts("paper.body"), "sectionBody"))
+        self.finish_body()
+        self.primary_button.clicked.connect(self.confirmed)
+        self.back_button.clicked.connect(self.back_requested)

@@ -14,7 +14,7 @@ class DoneScreen(QWidget):
 
     finished = Signal()
 
-    def __init__(self, texts: Texts, seconds: int) -> None:
+    def __init__(self, texts: Texts, seconds: int, note: str = "") -> None:
         super().__init__()
         self.setObjectName("doneScreen")
         self.texts = texts
@@ -23,7 +23,10 @@ class DoneScreen(QWidget):
         layout.setContentsMargins(60, 60, 60, 60)
         layout.setSpacing(28)
         layout.addStretch(2)
-        for text, name in ((texts("done.title"), "screenTitle"), (texts("done.body"), "pageIntro")):
+        lines = [(texts("done.title"), "screenTitle"), (texts("done.body"), "pageIntro")]
+        if note:
+            lines.append((note, "noticeText"))
+        for text, name in lines:
             widget = label(text, name)
             widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(widget)
