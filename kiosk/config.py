@@ -48,6 +48,7 @@ class Settings:
     idle_warning_s: int  # how long "Are you still there?" counts down before the wipe
     done_seconds: int
     output_dir: Path  # where consent PDFs are written as files for staff
+    speech_engine: str = ""  # text-to-speech engine for "Read it to me"; "none" turns it off
 
     @classmethod
     def load(cls, database_url: str | None = None, forms_dir: Path | None = None) -> Settings:
@@ -74,6 +75,7 @@ class Settings:
             idle_warning_s=_int_env("KIOSK_IDLE_WARNING_S", DEFAULT_IDLE_WARNING_S),
             done_seconds=_int_env("KIOSK_DONE_SECONDS", DEFAULT_DONE_SECONDS),
             output_dir=Path(os.environ.get("KIOSK_OUTPUT_DIR") or paths.data_dir() / "consents"),
+            speech_engine=os.environ.get("KIOSK_SPEECH_ENGINE", "").strip(),
         )
 
     def text_values(self) -> dict[str, str]:

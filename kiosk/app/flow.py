@@ -58,6 +58,7 @@ from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.screens.review import ReviewScreen, review_entries
 from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
+from kiosk.ui.speech import Reader
 from kiosk.ui.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -105,8 +106,11 @@ class VisitFlow(QObject):
         sessions: sessionmaker[Session],
         config: FlowConfig,
         clock: Clock = local_now,
+        *,
+        reader: Reader | None = None,
     ) -> None:
         super().__init__()
+        self.reader = reader
         self.packet = packet
         self.strings = strings
         self.sessions = sessions
@@ -124,6 +128,8 @@ class VisitFlow(QObject):
         return Texts(self.strings, self.visit.language if self.visit else "en")
 
     def _show(self, screen: QWidget) -> None:
+        if self.reader is not None:
+            self.reader.stop()  # nothing goes on reading over the next screen
         self.screen = screen
         self.screen_changed.emit(screen)
 
@@ -238,6 +244,7 @@ class VisitFlow(QObject):
                     part=(index + 1, len(sections)),
                     heading=texts.local(self.packet.consent.title),
                     primary=texts("quiz.try_again") if step.kind is StepKind.RETEACH else "",
+                    reader=self.reader,
                 )
                 if step.kind is StepKind.RETEACH:
                     screen.show_notice(texts("quiz.reteach"))

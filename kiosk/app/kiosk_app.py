@@ -44,6 +44,7 @@ from kiosk.ui.screens.display import DisplayPanel
 from kiosk.ui.screens.staff import DraftEntry, StaffMenu, StaffSignIn
 from kiosk.ui.screens.start import WelcomeScreen
 from kiosk.ui.screens.still_there import StillThereOverlay
+from kiosk.ui.speech import Reader
 from kiosk.ui.theme import DEFAULT_APPEARANCE, Appearance, stylesheet
 from kiosk.ui.widgets.keyboard import OnScreenKeyboard
 
@@ -373,6 +374,7 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
             output_dir=settings.output_dir,
         ),
         clock=clock,
+        reader=Reader(settings.speech_engine),
     )
     keyboard = OnScreenKeyboard(flow.texts)
     window = KioskWindow(keyboard)

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import QElapsedTimer, Qt, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLineEdit
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLineEdit, QPushButton
 
 from kiosk.domain.model import AnswerValue, ConsentDocument, Page, QuizQuestion, Section
 from kiosk.domain.signature import DrawnSignature
 from kiosk.ui.screens.base import Screen, button, label
 from kiosk.ui.screens.question import QuestionScreen
+from kiosk.ui.speech import Reader
 from kiosk.ui.texts import Texts
 from kiosk.ui.widgets.answers import PATIENT_INPUT_HINTS, ChoiceButton
 from kiosk.ui.widgets.signature_pad import SignaturePad
@@ -35,6 +36,7 @@ class SectionScreen(Screen):
         part: tuple[int, int],
         heading: str = "",
         primary: str = "",
+        reader: Reader | None = None,
     ) -> None:
         super().__init__(
             texts,
@@ -45,6 +47,14 @@ class SectionScreen(Screen):
         )
         self.setObjectName(f"section_{section.id}")
         self.body.insertWidget(0, label(texts("section.part", x=part[0], y=part[1]), "hintText"))
+        self.reader = reader
+        self.read_button: QPushButton | None = None
+        if reader is not None and reader.can_read(texts.language):
+            self.read_button = button(texts("section.read_aloud"), "option")
+            self.read_button.setCheckable(True)
+            words = f"{texts.local(section.title)}. {texts.local(section.body)}"
+            self.read_button.toggled.connect(lambda on: self._read_aloud(on, words, texts.language))
+            self.body.insertWidget(2, self.read_button, 0, Qt.AlignmentFlag.AlignLeft)
         for paragraph in texts.local(section.body).split("\n\n"):
             self.body.addWidget(label(" ".join(paragraph.split()), "sectionBody"))
         self.finish_body()
@@ -54,6 +64,15 @@ class SectionScreen(Screen):
         self._scrolled_to_end = False
         bar = self.scroll_area.verticalScrollBar()
         bar.valueChanged.connect(self._check_end)
+
+    def _read_aloud(self, on: bool, words: str, language: str) -> None:
+        if self.reader is None or self.read_button is None:
+            return
+        self.read_button.setText(self.texts("section.stop_reading" if on else "section.read_aloud"))
+        if on:
+            self.reader.read(words, language)
+        else:
+            self.reader.stop()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
