@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test system-deps-run system-deps-test demo clean
+.PHONY: run test system-deps-run system-deps-test demo screenshots clean
 
 run: system-deps-run $(STAMP)
 	$(BIN)/kiosk run $(KIOSK_ARGS)
@@ -20,6 +20,12 @@ test: system-deps-test $(STAMP)
 
 demo: system-deps-test $(STAMP)
 	$(BIN)/kiosk demo --out out/demo
+
+# Every kind of screen, English and Spanish, landscape and portrait, 200% text, high contrast,
+# keyboard open: under a virtual X server with real fonts, into docs/screens/gallery.
+screenshots: $(STAMP)
+	@PYTHON=$(PYTHON) tools/system-deps.sh screenshots
+	xvfb-run -a -s "-screen 0 1300x1300x24" env QT_QPA_PLATFORM=xcb $(BIN)/kiosk screenshots
 
 system-deps-run:
 	@PYTHON=$(PYTHON) tools/system-deps.sh run

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--language", choices=("en", "es"), default="en")
     demo.add_argument("--screenshots", type=Path, metavar="DIR", help="save each screen as PNG")
 
+    shots = commands.add_parser(
+        "screenshots", parents=[common], help="a picture of every kind of screen (under Xvfb)"
+    )
+    shots.add_argument("--out", type=Path, default=Path("docs/screens/gallery"), metavar="DIR")
+
     forms = commands.add_parser("forms", help="check and score form files")
     forms_commands = forms.add_subparsers(dest="forms_command", required=True, metavar="ACTION")
     check = forms_commands.add_parser(
@@ -79,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "staff-user":
         return _staff_user(settings, args)
     try:
+        if args.command == "screenshots":
+            from kiosk.app.screenshots import main as screenshots
+
+            return screenshots(args.out)
         if args.command == "run":
             from kiosk.app.kiosk_app import run_kiosk
 

@@ -3,14 +3,18 @@
 # exact apt-get line and fails, so nobody meets an obscure "could not load the Qt platform plugin".
 #   tools/system-deps.sh test   offscreen only (make test, CI)
 #   tools/system-deps.sh run    plus a real window on X11 (make run)
+#   tools/system-deps.sh screenshots   plus a virtual X server (make screenshots)
 set -euo pipefail
 mode=${1:-run}
 
 # libpulse0: QtTextToSpeech (read aloud) and Qt Virtual Keyboard load it, even when silent.
 packages=(libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libxkbcommon0 libpulse0)
-if [ "$mode" = run ]; then
+if [ "$mode" = run ] || [ "$mode" = screenshots ]; then
   packages+=(libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
              libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0)
+fi
+if [ "$mode" = screenshots ]; then
+  packages+=(xvfb xauth)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

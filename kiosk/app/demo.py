@@ -160,37 +160,39 @@ class DemoPatient:
     def _finished(self, finished: FinishedVisit) -> None:
         self.finished = finished
 
-    def _seen(self, screen: QWidget) -> None:
+    def _seen(self, screen: QWidget) -> bool:
+        """Show ``screen`` to ``on_screen``; False when that replaced it (act on the new one)."""
         settle()
         if self.on_screen is not None:
             self.on_screen(screen)
+        return self.kiosk.window.screen_widget is screen
 
     def _act(self, screen: QWidget | None) -> None:
         if isinstance(screen, WelcomeScreen):
-            self._seen(screen)
-            screen.start_button.click()
+            if self._seen(screen):
+                screen.start_button.click()
         elif isinstance(screen, LanguageScreen):
-            self._seen(screen)
-            screen.buttons[self.language].click()
+            if self._seen(screen):
+                screen.buttons[self.language].click()
         elif isinstance(screen, QuestionScreen):
             for item_id, widget in screen.widgets.items():
                 widget.set_value(self.answers.get(item_id))
-            self._seen(screen)
-            screen.primary_button.click()
+            if self._seen(screen):
+                screen.primary_button.click()
         elif isinstance(screen, SectionScreen):
-            self._seen(screen)
-            bar = screen.scroll_area.verticalScrollBar()
-            bar.setValue(bar.maximum())  # reads to the end, as the reading record will show
-            screen.primary_button.click()
+            if self._seen(screen):
+                bar = screen.scroll_area.verticalScrollBar()
+                bar.setValue(bar.maximum())  # reads to the end, as the reading record shows
+                screen.primary_button.click()
         elif isinstance(screen, ReviewScreen):
-            self._seen(screen)
-            screen.primary_button.click()
+            if self._seen(screen):
+                screen.primary_button.click()
         elif isinstance(screen, SignatureScreen):
             pad = screen.pad
             for stroke in signature_strokes(pad.width(), pad.height()):
                 pad.add_stroke(stroke)
-            self._seen(screen)
-            screen.primary_button.click()
+            if self._seen(screen):
+                screen.primary_button.click()
         else:
             raise RuntimeError(f"the demo patient does not know {type(screen).__name__}")
 

@@ -151,14 +151,15 @@ class PrivacyGuard(QObject):
         self.watcher.disarm()
         self._drop_overlay()
         overlay = StillThereOverlay(self.window, self.flow.texts, self.warning_s)
-        overlay.stay.connect(self._stay)
+        overlay.stay.connect(self.stay)
         overlay.timed_out.connect(self.flow.wipe)
         self.overlay = overlay
         overlay.show()
         overlay.raise_()
         overlay.stay_button.setFocus()
 
-    def _stay(self) -> None:
+    def stay(self) -> None:
+        """The patient is still here: keep everything and start counting again."""
         self._drop_overlay()
         self.watcher.arm()
 

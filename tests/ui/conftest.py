@@ -64,6 +64,16 @@ def settle(qtbot: QtBot) -> None:
 def show(qtbot: QtBot, themed_app: QApplication) -> Iterator[Show]:
     """Put a widget alone in a 1280x800 window (the kiosk tablet's screen) and show it."""
     assert WINDOW_SIZE == (KIOSK_WIDTH, KIOSK_HEIGHT)
+    yield from _shower(qtbot, KIOSK_WIDTH, KIOSK_HEIGHT)
+
+
+@pytest.fixture
+def show_portrait(qtbot: QtBot, themed_app: QApplication) -> Iterator[Show]:
+    """The same tablet turned upright: 800x1280."""
+    yield from _shower(qtbot, KIOSK_HEIGHT, KIOSK_WIDTH)
+
+
+def _shower(qtbot: QtBot, width: int, height: int) -> Iterator[Show]:
     windows: list[QWidget] = []
 
     def _show(widget: QWidget) -> QWidget:
@@ -73,7 +83,7 @@ def show(qtbot: QtBot, themed_app: QApplication) -> Iterator[Show]:
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(widget)
         # Fixed, like a full-screen tablet: content that needs more room must cope, not grow.
-        window.setFixedSize(KIOSK_WIDTH, KIOSK_HEIGHT)
+        window.setFixedSize(width, height)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)

@@ -289,8 +289,14 @@ def _assert_labels_not_cut(window: QWidget) -> None:
             )
 
 
-def _check_screen(window: QWidget) -> None:
-    assert (window.width(), window.height()) == (1280, 800)
+def _check_screen(window: QWidget, size: tuple[int, int] = (1280, 800)) -> None:
+    assert (window.width(), window.height()) == size  # the window did not grow to fit
+    layout = window.layout()
+    item = layout.itemAt(0) if layout is not None else None
+    screen = item.widget() if item is not None else None
+    assert screen is not None
+    needed = screen.minimumSizeHint().width()
+    assert needed <= size[0], f"the screen needs {needed} px; a real window would grow"
     _assert_named_big_and_inside(window)
     _assert_no_horizontal_scrolling(window)
     _assert_labels_not_cut(window)
@@ -309,6 +315,13 @@ def largest_text(themed_app: QApplication) -> Iterator[None]:
     themed_app.setStyleSheet(stylesheet(Appearance(text_size=2.0)))
     yield
     themed_app.setStyleSheet(stylesheet())
+
+
+@pytest.mark.parametrize("spec", SCREENS, ids=["-".join(filter(None, s)) for s in SCREENS])
+def test_every_screen_fits_the_tablet_upright(
+    show_portrait: Show, packet: Packet, strings: Strings, spec: ScreenSpec
+) -> None:
+    _check_screen(show_portrait(_build(spec, packet, strings)), (800, 1280))
 
 
 # Welcome and the language choice come before a patient can choose a size (and the size goes
@@ -374,7 +387,7 @@ def test_welcome_greets_in_both_languages_and_starts(
     show(screen)
     shown = _label_texts(screen)
     assert {"Riverside Pain Clinic", "Welcome", "Bienvenido"} <= set(shown)
-    assert screen.start_button.text() == "Tap to start  ·  Toque para empezar"
+    assert screen.start_button.text() == "Tap to start\nToque para empezar"
     with qtbot.waitSignal(screen.started, timeout=1000):
         tap(qtbot, screen.start_button)
 

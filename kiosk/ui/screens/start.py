@@ -32,9 +32,7 @@ class WelcomeScreen(QWidget):
             layout.addWidget(title)
             layout.addLayout(_centered(body))
         layout.addSpacing(20)
-        start_text = (
-            f"{strings.get('welcome.start', 'en')}  ·  {strings.get('welcome.start', 'es')}"
-        )
+        start_text = f"{strings.get('welcome.start', 'en')}\n{strings.get('welcome.start', 'es')}"
         self.start_button = button(start_text, "start")
         self.start_button.clicked.connect(self.started)
         layout.addWidget(self.start_button, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -60,7 +58,7 @@ class LanguageScreen(QWidget):
         super().__init__()
         self.setObjectName("languageScreen")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(60, 60, 60, 60)
+        layout.setContentsMargins(40, 60, 40, 60)
         layout.setSpacing(28)
         layout.addStretch(2)
         for language in ("en", "es"):
@@ -69,7 +67,7 @@ class LanguageScreen(QWidget):
             layout.addWidget(title)
         layout.addSpacing(24)
         row = QHBoxLayout()
-        row.setSpacing(40)
+        row.setSpacing(24)
         row.addStretch(1)
         self.buttons = {}
         for language, name in (("en", "English"), ("es", "Español")):

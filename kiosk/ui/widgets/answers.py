@@ -346,7 +346,7 @@ class ScaleAnswer(ButtonsAnswer):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        row.setSpacing(8)
+        row.setSpacing(6)  # eleven buttons fit an upright 800 px tablet
         for point in range(item.minimum, item.maximum + 1):
             button = self._add(QPushButton(str(point)), point, "scalePoint")
             button.setAccessibleName(f"{texts.local(item.text)}: {point}")

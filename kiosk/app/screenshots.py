@@ -1,0 +1,190 @@
+"""`kiosk screenshots`: one picture of every kind of screen, as a synthetic patient meets them.
+
+English and Spanish, landscape 1280x800 and portrait 800x1280, plus 200% text, high contrast,
+the on-screen keyboard open, the re-teach screen, the other ways to sign, "Are you still
+there?", text size and staff sign-in. Run under a real X server (Xvfb) for real fonts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+from kiosk.app.demo import SYNTHETIC_ANSWERS, DemoPatient, consent_answers, settle
+from kiosk.app.kiosk_app import Kiosk, apply_theme, build_kiosk
+from kiosk.config import Settings
+from kiosk.storage import staff
+from kiosk.ui.screens.consent import SignatureScreen
+from kiosk.ui.screens.question import QuestionScreen
+from kiosk.ui.theme import Appearance
+
+SIZES = {"landscape": (1280, 800), "portrait": (800, 1280)}
+# One page of each kind of question, named by what it shows.
+PAGES = {
+    "name_page": "text",
+    "birth_date_page": "date",
+    "phone_page": "phone",
+    "driver": "yes-no",
+    "pain_areas_page": "tap-list",
+    "pain_duration_page": "choice",
+    "pain_now_page": "scale",
+    "current_medicines_page": "rows",
+    "heart_and_blood": "none-of-these",
+    "phq9_9_page": "phq9",
+}
+
+
+def take_all(settings: Settings, out: Path) -> list[Path]:
+    """Write the pictures into ``out``; return their paths."""
+    written: list[Path] = []
+    for language in ("en", "es"):
+        for orientation, size in SIZES.items():
+            written += _walk(settings, out, language, orientation, size, Appearance())
+        written += _walk(
+            settings, out, language, "text-200", SIZES["landscape"], Appearance(text_size=2.0)
+        )
+        written += _walk(
+            settings,
+            out,
+            language,
+            "high-contrast",
+            SIZES["landscape"],
+            Appearance(text_size=1.5, high_contrast=True),
+        )
+    return written
+
+
+def _walk(  # noqa: PLR0917 - one call per variant, all arguments named at the call
+    settings: Settings,
+    out: Path,
+    language: str,
+    variant: str,
+    size: tuple[int, int],
+    appearance: Appearance,
+) -> list[Path]:
+    folder = out / f"{language}-{variant}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    scratch = Path(tempfile.mkdtemp(prefix="kiosk-screens-"))  # database and PDF: not kept
+    kiosk = build_kiosk(
+        dataclasses.replace(
+            settings,
+            database_url=f"sqlite:///{scratch / 'screens.sqlite3'}",
+            output_dir=scratch / "pdf",
+        )
+    )
+    with kiosk.flow.sessions.begin() as session:
+        staff.add_staff(
+            session,
+            "demo.staff",
+            name="Demo Staff",
+            role="staff",
+            pin="246810",
+            now=dt.datetime.now(dt.UTC),
+        )
+    kiosk.window.resize(*size)
+    kiosk.window.show()
+    written: list[Path] = []
+    seen: set[str] = set()
+
+    def shoot(name: str) -> None:
+        settle(120)
+        path = folder / f"{len(written):02d}-{name}.png"
+        kiosk.window.grab().save(str(path))
+        written.append(path)
+
+    def on_screen(screen: QWidget) -> None:
+        if kiosk.appearance.appearance != appearance and kiosk.flow.visit is not None:
+            kiosk.appearance.apply(appearance)
+        kind = _kind(screen)
+        if kind is None or kind in seen:
+            return
+        seen.add(kind)
+        shoot(kind)
+        _extras(kiosk, screen, kind, shoot)
+
+    quiz = kiosk.flow.packet.consent.quiz
+    answers = dict(SYNTHETIC_ANSWERS)
+    if quiz is not None:  # one wrong answer, to show the re-teach screen
+        first = quiz.questions[0]
+        wrong = next(c.value for c in first.choices if c.value != first.correct)
+        answers = {**consent_answers(kiosk.flow.packet), **answers, first.id: wrong}
+    DemoPatient(kiosk, language=language, answers=answers, on_screen=on_screen).run()
+    kiosk.window.release()
+    kiosk.window.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+    return written
+
+
+def _kind(screen: QWidget) -> str | None:
+    name = screen.objectName()
+    if isinstance(screen, QuestionScreen):
+        page = screen.page.id
+        if page.startswith("quiz_"):
+            return "quiz"
+        if page == "attestations":
+            return "attestations"
+        return PAGES.get(page)
+    if name.startswith("section_"):
+        return "reteach" if screen.findChild(QWidget, "noticeText").isVisible() else "section"  # type: ignore[union-attr]
+    return {
+        "welcomeScreen": "welcome",
+        "languageScreen": "language",
+        "reviewScreen": "review",
+        "signatureScreen": "signature",
+        "doneScreen": "done",
+    }.get(name)
+
+
+def _extras(kiosk: Kiosk, screen: QWidget, kind: str, shoot: Callable[[str], None]) -> None:
+    """States a straight walk never shows: keyboard, overlays, the other ways to sign."""
+    if kind == "text" and isinstance(screen, QuestionScreen):
+        edit = screen.findChild(QLineEdit)
+        if edit is not None:
+            QTest.mouseClick(edit, Qt.MouseButton.LeftButton)
+            shoot("keyboard-letters")
+            if kiosk.window.keyboard is not None:
+                kiosk.window.keyboard.dismiss()
+        kiosk.appearance.open()
+        shoot("text-size-and-colours")
+        kiosk.appearance.close()
+        kiosk.guard.ask()
+        shoot("are-you-still-there")
+        kiosk.guard.stay()
+        for _ in range(5):
+            QTest.mouseClick(screen, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+        shoot("staff-sign-in")
+        kiosk.staff.close()
+    if kind == "phone" and isinstance(screen, QuestionScreen):
+        edit = screen.findChild(QLineEdit)
+        if edit is not None:
+            QTest.mouseClick(edit, Qt.MouseButton.LeftButton)
+            shoot("keyboard-digits")
+            if kiosk.window.keyboard is not None:
+                kiosk.window.keyboard.dismiss()
+    if kind == "signature" and isinstance(screen, SignatureScreen):
+        kiosk.flow.show_typed_signature()
+        shoot("typed-signature-with-witness")
+        kiosk.flow.show_paper()
+        shoot("sign-on-paper")
+        kiosk.flow.show_step()
+        settle(120)
+
+
+def main(out: Path) -> int:
+    from kiosk.app.demo import ensure_app
+
+    app = ensure_app()
+    apply_theme(app)
+    written = take_all(Settings.load(), out)
+    print(f"{len(written)} screenshots in {out}")
+    return 0
