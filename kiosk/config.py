@@ -32,6 +32,13 @@ def _int_env(name: str, default: int, unit: str = "seconds") -> int:
     return value
 
 
+def _choice_env(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the kiosk needs to know about where and how it runs."""
@@ -49,6 +56,7 @@ class Settings:
     done_seconds: int
     output_dir: Path  # where consent PDFs are written as files for staff
     speech_engine: str = ""  # text-to-speech engine for "Read it to me"; "none" turns it off
+    keyboard: str = "builtin"  # the on-screen keyboard: builtin, or none (a real keyboard)
 
     @classmethod
     def load(cls, database_url: str | None = None, forms_dir: Path | None = None) -> Settings:
@@ -76,6 +84,7 @@ class Settings:
             done_seconds=_int_env("KIOSK_DONE_SECONDS", DEFAULT_DONE_SECONDS),
             output_dir=Path(os.environ.get("KIOSK_OUTPUT_DIR") or paths.data_dir() / "consents"),
             speech_engine=os.environ.get("KIOSK_SPEECH_ENGINE", "").strip(),
+            keyboard=_choice_env("KIOSK_KEYBOARD", ("builtin", "none"), "builtin"),
         )
 
     def text_values(self) -> dict[str, str]:

@@ -185,3 +185,13 @@ def test_the_unscored_difficulty_question_may_be_left_out(
     path.write_text(json.dumps(answers), encoding="utf-8")
     assert main(["forms", "score", "phq9", "--answers", str(path)]) == 0
     assert json.loads(capsys.readouterr().out)["scores"]["phq9_total"]["value"] == 6
+
+
+def test_a_wrong_keyboard_setting_is_refused_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.config import Settings
+
+    monkeypatch.setenv("KIOSK_KEYBOARD", "qwerty")
+    with pytest.raises(SystemExit, match="KIOSK_KEYBOARD must be one of builtin, none"):
+        Settings.load()
+    monkeypatch.setenv("KIOSK_KEYBOARD", "none")
+    assert Settings.load().keyboard == "none"

@@ -377,10 +377,11 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
         clock=clock,
         reader=Reader(settings.speech_engine),
     )
-    keyboard = OnScreenKeyboard(flow.texts)
+    keyboard = OnScreenKeyboard(flow.texts) if settings.keyboard == "builtin" else None
     window = KioskWindow(keyboard)
     window.resize(*WINDOW_SIZE)
-    flow.screen_changed.connect(lambda _screen: keyboard.retranslate(flow.texts))
+    if keyboard is not None:
+        flow.screen_changed.connect(lambda _screen: keyboard.retranslate(flow.texts))
     flow.screen_changed.connect(window.show_screen)
     guard = PrivacyGuard(window, flow, settings.idle_timeout_s, settings.idle_warning_s)
     appearance = AppearanceControl(window, flow)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLineEdit, QPushButton
 
 from kiosk.ui.widgets.answers import DateAnswer, TextAnswer
 from kiosk.ui.widgets.keyboard import OnScreenKeyboard
-from tests.app.conftest import KioskUnderTest
+from tests.app.conftest import KioskFactory, KioskUnderTest
 from tests.app.test_patient_walk import PATIENT, _start
 from tests.ui.conftest import MIN_TARGET
 
@@ -109,3 +109,11 @@ def test_the_keyboard_goes_away_with_the_screen(kiosk: KioskUnderTest) -> None:
     k.qtbot.waitUntil(keyboard.isVisible, timeout=2000)
     k.kiosk.flow.wipe()
     assert not keyboard.isVisible()
+
+
+def test_no_on_screen_keyboard_where_the_tablet_has_a_real_one(
+    kiosk_factory: KioskFactory,
+) -> None:
+    k = kiosk_factory(keyboard="none")
+    assert k.kiosk.window.keyboard is None
+    assert k.kiosk.window.findChild(OnScreenKeyboard) is None
