@@ -138,6 +138,28 @@ class VisitFlow(QObject):
             raise VisitError("no visit in progress")
         return self.visit, self.visit_id
 
+    # --- audit ---
+
+    def record(self, action: str, *, actor: str = "system", subject: str = "") -> None:
+        """An audit event on its own (identifiers only). A failure is logged, never raised:
+        the kiosk must still wipe, close or carry on."""
+        try:
+            with self.sessions.begin() as session:
+                self.audit(session, action, actor=actor, subject=subject)
+        except SQLAlchemyError as exc:
+            log.error("could not record an audit event: %s", type(exc).__name__)
+
+    def audit(self, session: Session, action: str, *, actor: str = "", subject: str = "") -> None:
+        """Add an audit event to the caller's transaction."""
+        repository.audit(
+            session,
+            actor=actor or "patient",
+            device=self.config.kiosk_id,
+            action=action,
+            subject=subject,
+            now=self.clock(),
+        )
+
     # --- steps ---
 
     def wipe(self) -> None:
@@ -150,7 +172,8 @@ class VisitFlow(QObject):
             wipe_widgets(screen)
             close_everything_else(keep=screen.window())
         if self.visit is not None:
-            log.info("a visit was closed after inactivity; its draft is kept for staff")
+            log.info("a visit was wiped from the screen; its draft is kept for staff")
+            self.record("visit.wiped", actor="system", subject=self.visit_id or "")
         self.show_welcome()
 
     def show_welcome(self) -> None:
@@ -178,6 +201,7 @@ class VisitFlow(QObject):
                     kiosk_id=self.config.kiosk_id,
                     now=now,
                 )
+                self.audit(session, "visit.started", subject=visit_id)
         except SQLAlchemyError as exc:
             log.error("could not start a visit: %s", type(exc).__name__)
             self.show_welcome()
@@ -186,7 +210,7 @@ class VisitFlow(QObject):
         self.visit_id = visit_id
         self.show_step()
 
-    def resume(self, visit_id: str) -> bool:
+    def resume(self, visit_id: str, resumed_by: str = "") -> bool:
         """Staff resume an interrupted visit on this tablet. Returns False if it cannot be."""
         try:
             with self.sessions.begin() as session:
@@ -203,6 +227,7 @@ class VisitFlow(QObject):
         self.visit = visit
         self.visit_id = visit_id
         log.info("a draft visit was resumed by staff")
+        self.record("visit.resumed", actor=f"staff:{resumed_by}", subject=visit_id)
         self.show_step()
         return True
 
@@ -506,6 +531,11 @@ class VisitFlow(QObject):
         try:
             with self.sessions.begin() as session:
                 result = staff.check_pin(session, staff_id, pin, self.clock())
+                self.audit(
+                    session,
+                    f"staff.witness_{result.check}",
+                    actor=f"staff:{result.staff_id or 'unknown'}",
+                )
         except SQLAlchemyError as exc:
             log.error("the witness PIN could not be checked: %s", type(exc).__name__)
             screen.refuse(texts("errors.save_failed"))
@@ -528,14 +558,18 @@ class VisitFlow(QObject):
         saved = self._commit(
             "the paper choice",
             checkpoint,
-            lambda session: repository.record_paper_choice(
-                session, visit_id, consent=self.packet.consent, now=self.clock()
-            ),
+            lambda session: self._paper_chosen(session, visit_id),
         )
         if saved:
             log.info("a patient chose to sign on paper")
             self._pending_notice = self.texts("paper.done")
             self.show_step()
+
+    def _paper_chosen(self, session: Session, visit_id: str) -> None:
+        repository.record_paper_choice(
+            session, visit_id, consent=self.packet.consent, now=self.clock()
+        )
+        self.audit(session, "consent.paper_chosen", subject=visit_id)
 
     def _store_signed(self, signing: Signing, checkpoint: Checkpoint) -> None:
         visit, visit_id = self._require_visit()
@@ -586,6 +620,14 @@ class VisitFlow(QObject):
                     session, visit_id, content=pdf, now=now, consent_id=consent.id
                 )
                 sha256 = document.sha256
+                self.audit(session, "consent.signed", subject=visit_id)
+                if witness is not None:
+                    self.audit(
+                        session,
+                        "consent.witnessed",
+                        actor=f"staff:{witness.staff_id}",
+                        subject=visit_id,
+                    )
         except (SQLAlchemyError, ValueError, OSError) as exc:
             log.error("could not store the signed consent: %s", type(exc).__name__)
             visit.rollback(checkpoint)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType, TracebackType
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QFont,
@@ -56,6 +56,8 @@ WINDOW_SIZE = (1280, 800)  # a common 10-inch tablet in landscape
 class KioskWindow(QMainWindow):
     """Shows exactly one screen at a time; the previous one is destroyed, not hidden."""
 
+    close_refused = Signal()  # someone tried to close the kiosk without staff
+
     def __init__(self, keyboard: OnScreenKeyboard | None = None) -> None:
         super().__init__()
         self.setObjectName("kioskWindow")
@@ -86,6 +88,7 @@ class KioskWindow(QMainWindow):
             event.accept()
         else:
             log.info("a request to close the kiosk window was ignored")
+            self.close_refused.emit()
             event.ignore()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -239,6 +242,7 @@ class StaffAccess(QObject):
         self.timer = QElapsedTimer()
         self.timer.start()
         self.panel: StaffSignIn | StaffMenu | None = None
+        self.staff_id = ""  # who is signed in on the tablet, while the menu is open
         app = QApplication.instance()
         assert app is not None
         app.installEventFilter(self)
@@ -282,6 +286,12 @@ class StaffAccess(QObject):
         try:
             with self.sessions.begin() as session:
                 result = staff.check_pin(session, staff_id, pin, now)
+                action = {
+                    PinCheck.OK: "staff.login",
+                    PinCheck.LOCKED: "staff.lockout",
+                    PinCheck.DISABLED: "staff.login_disabled",
+                }.get(result.check, "staff.login_failed")
+                self.flow.audit(session, action, actor=f"staff:{result.staff_id or 'unknown'}")
         except SQLAlchemyError as exc:
             log.error("staff sign-in could not be checked: %s", type(exc).__name__)
             panel.refuse(texts("errors.save_failed"))
@@ -290,6 +300,7 @@ class StaffAccess(QObject):
             "staff sign-in on the kiosk: %s (%s)", result.staff_id or "unknown id", result.check
         )
         if result.check is PinCheck.OK:
+            self.staff_id = result.staff_id
             self._open_menu(result.display_name, now)
         elif result.check is PinCheck.LOCKED and result.locked_until is not None:
             until = result.locked_until.astimezone(now.tzinfo).strftime("%H:%M")
@@ -320,10 +331,11 @@ class StaffAccess(QObject):
 
     def _resume(self, visit_id: str) -> None:
         self.close()
-        self.flow.resume(visit_id)
+        self.flow.resume(visit_id, resumed_by=self.staff_id)
 
     def _exit(self) -> None:
         log.info("the kiosk was closed by staff")
+        self.flow.record("kiosk.exit", actor=f"staff:{self.staff_id}")
         self.close()
         self.flow.wipe()
         self.window.release()
@@ -383,6 +395,7 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
     if keyboard is not None:
         flow.screen_changed.connect(lambda _screen: keyboard.retranslate(flow.texts))
     flow.screen_changed.connect(window.show_screen)
+    window.close_refused.connect(lambda: flow.record("kiosk.close_refused"))
     guard = PrivacyGuard(window, flow, settings.idle_timeout_s, settings.idle_warning_s)
     appearance = AppearanceControl(window, flow)
     staff_access = StaffAccess(window, flow, sessions, clock)
@@ -410,6 +423,7 @@ def install_crash_guards(app: QApplication, kiosk: Kiosk) -> Callable[[], None]:
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         log.info("stopping on SIGTERM; the screen was wiped first")
         kiosk.flow.wipe()
+        kiosk.flow.record("kiosk.stopped_by_signal")
         kiosk.window.release()
         app.quit()
 

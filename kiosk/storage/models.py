@@ -184,3 +184,19 @@ class StaffUserRecord(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEventRecord(Base):
+    """Who did what, when, on which device: identifiers only, never patient data.
+
+    Append-only; the keyed hash chain over these rows comes with the records work (issue 5).
+    """
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(100))  # "staff:<id>", "patient", "system"
+    device: Mapped[str] = mapped_column(String(64))  # the kiosk id
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(64), default="")  # a visit or staff id

@@ -17,6 +17,7 @@ from kiosk.domain.scoring import ScoreReport
 from kiosk.domain.visit import QuizAttempt, Signing
 from kiosk.storage.models import (
     AnswerRecord,
+    AuditEventRecord,
     ConsentRecord,
     DocumentRecord,
     FlagRecord,
@@ -384,6 +385,35 @@ def record_paper_choice(
     visit.finished_at = now
     visit.updated_at = now
     _raise_flag(session, visit_id, consent.id, PAPER_FLAG, "review", now)
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    device: str,
+    action: str,
+    subject: str = "",
+    now: dt.datetime,
+) -> None:
+    """Append one audit event, in the caller's transaction (it commits with the action)."""
+    session.add(
+        AuditEventRecord(at=now, actor=actor, device=device, action=action, subject=subject)
+    )
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    seq: int
+    actor: str
+    device: str
+    action: str
+    subject: str
+
+
+def load_audit(session: Session) -> list[AuditEvent]:
+    rows = session.scalars(select(AuditEventRecord).order_by(AuditEventRecord.seq))
+    return [AuditEvent(r.seq, r.actor, r.device, r.action, r.subject) for r in rows]
 
 
 def document_number(visit_id: str) -> str:

@@ -14,9 +14,11 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from sqlalchemy.orm import Session
 
 from kiosk.app.instance import LOCK_NAME, acquire_single_instance
 from kiosk.app.kiosk_app import install_crash_guards
+from kiosk.storage import repository
 from kiosk.ui.screens.start import WelcomeScreen
 from tests.app.conftest import KioskUnderTest
 from tests.app.test_patient_walk import NAME, _start
@@ -39,6 +41,9 @@ def test_closing_and_quit_keys_do_nothing(kiosk: KioskUnderTest) -> None:
     QApplication.processEvents()
     assert window.isVisible()
     assert k.screen is page
+    with Session(k.engine()) as session:
+        actions = [e.action for e in repository.load_audit(session)]
+    assert "kiosk.close_refused" in actions
     window.release()  # staff exit
     assert window.close() is True
 

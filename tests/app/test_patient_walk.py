@@ -169,6 +169,14 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
             quiz.flag.id,
             "questions_before_infusion",
         }
+        audit = repository.load_audit(session)
+        assert [(e.action, e.subject) for e in audit] == [
+            ("visit.started", visit.id),
+            ("consent.signed", visit.id),
+        ]
+        assert all(e.device == k.kiosk.flow.config.kiosk_id for e in audit)
+        for event in audit:  # identifiers only: no patient data in the audit trail
+            assert "Rosa" not in repr(event) and "1961" not in repr(event)
         attempts = repository.load_quiz_attempts(session, visit.id)
         assert len(attempts) == len(quiz.questions) + 2
         consent = session.scalars(select(ConsentRecord)).one()

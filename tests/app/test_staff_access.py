@@ -7,8 +7,9 @@ import datetime as dt
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton
+from sqlalchemy.orm import Session
 
-from kiosk.storage import staff
+from kiosk.storage import repository, staff
 from kiosk.storage.db import session_factory
 from kiosk.ui.screens.staff import StaffMenu, StaffSignIn
 from kiosk.ui.screens.start import WelcomeScreen
@@ -71,6 +72,14 @@ def test_wrong_pins_are_refused_then_locked(kiosk: KioskUnderTest) -> None:
         assert expected in panel.message.text()
     _sign_in(k, PIN)  # even the right PIN waits out the lock
     assert "locked until" in k.kiosk.staff.panel.message.text()  # type: ignore[union-attr]
+    with Session(k.engine()) as session:
+        events = [(e.actor, e.action) for e in repository.load_audit(session)]
+    staff_events = [e for e in events if e[0].startswith("staff:")]
+    assert (
+        staff_events
+        == [("staff:maria.lopez", "staff.login_failed")] * 4
+        + [("staff:maria.lopez", "staff.lockout")] * 2
+    )
 
 
 def test_staff_resume_an_interrupted_visit_where_it_stopped(kiosk: KioskUnderTest) -> None:
@@ -94,6 +103,10 @@ def test_staff_resume_an_interrupted_visit_where_it_stopped(kiosk: KioskUnderTes
     assert "phone" in k.question().widgets  # the first page still to answer
     visit = k.kiosk.flow.visit
     assert visit is not None and visit.answers["patient_name"] == NAME
+    with Session(k.engine()) as session:
+        events = [(e.actor, e.action, e.subject) for e in repository.load_audit(session)]
+    assert ("system", "visit.wiped", visit_id) in events
+    assert events[-1] == ("staff:maria.lopez", "visit.resumed", visit_id)
 
 
 def test_staff_can_close_the_kiosk(kiosk: KioskUnderTest) -> None:
@@ -105,3 +118,9 @@ def test_staff_can_close_the_kiosk(kiosk: KioskUnderTest) -> None:
     assert isinstance(menu, StaffMenu)
     k.tap(menu.exit_button)
     assert not k.kiosk.window.isVisible()
+    with Session(k.engine()) as session:
+        events = [(e.actor, e.action) for e in repository.load_audit(session)]
+    assert events[-2:] == [
+        ("staff:maria.lopez", "staff.login"),
+        ("staff:maria.lopez", "kiosk.exit"),
+    ]
