@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from sqlalchemy import Engine
 from kiosk.app.kiosk_app import Kiosk, apply_theme, build_kiosk
 from kiosk.config import Settings
 from kiosk.domain.model import AnswerValue
-from kiosk.storage.db import make_engine
+from kiosk.storage import staff
+from kiosk.storage.db import make_engine, session_factory
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.widgets.answers import (
     AgreeAnswer,
@@ -28,6 +30,8 @@ from kiosk.ui.widgets.answers import (
     TextAnswer,
 )
 from tests.conftest import CLINIC_TIME
+
+STAFF_PIN = "482916"
 
 
 @dataclasses.dataclass
@@ -116,6 +120,18 @@ class KioskUnderTest:
             seen.append(self.question().page.id)
             self.fill_and_next(answers)
         raise AssertionError("never reached the expected screen")
+
+    def add_staff(self) -> None:
+        """A synthetic member of staff, maria.lopez, with PIN ``STAFF_PIN``."""
+        with session_factory(self.engine()).begin() as session:
+            staff.add_staff(
+                session,
+                "maria.lopez",
+                name="Maria Lopez",
+                role="staff",
+                pin=STAFF_PIN,
+                now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            )
 
     def engine(self) -> Engine:
         return make_engine(self.database_url)

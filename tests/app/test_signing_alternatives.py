@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 
@@ -12,29 +11,20 @@ from sqlalchemy.orm import Session
 
 from kiosk.app.demo import consent_answers
 from kiosk.domain.model import Packet
-from kiosk.storage import repository, staff
-from kiosk.storage.db import session_factory
+from kiosk.storage import repository
 from kiosk.storage.models import ConsentRecord, VisitRecord
 from kiosk.ui.screens.consent import PaperScreen, SignatureScreen, TypedSignatureScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.review import ReviewScreen
 from kiosk.ui.widgets.answers import ChoiceButton
-from tests.app.conftest import KioskUnderTest
+from tests.app.conftest import STAFF_PIN, KioskUnderTest
 from tests.app.test_patient_walk import NAME, PATIENT, _labels, _read_sections, _start
 
-PIN = "482916"
+PIN = STAFF_PIN
 
 
 def _to_signature(k: KioskUnderTest, packet: Packet) -> SignatureScreen:
-    with session_factory(k.engine()).begin() as session:
-        staff.add_staff(
-            session,
-            "maria.lopez",
-            name="Maria Lopez",
-            role="staff",
-            pin=PIN,
-            now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-        )
+    k.add_staff()
     _start(k)
     k.fill_until(PATIENT, lambda s: isinstance(s, ReviewScreen))
     k.tap(k.screen.primary_button)  # type: ignore[attr-defined]

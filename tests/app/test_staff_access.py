@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton
 from sqlalchemy.orm import Session
 
-from kiosk.storage import repository, staff
-from kiosk.storage.db import session_factory
+from kiosk.storage import repository
 from kiosk.ui.screens.staff import StaffMenu, StaffSignIn
 from kiosk.ui.screens.start import WelcomeScreen
-from tests.app.conftest import KioskUnderTest
+from tests.app.conftest import STAFF_PIN, KioskUnderTest
 from tests.app.test_patient_walk import NAME, PATIENT, _start
 
-PIN = "482916"
-
-
-def _add_staff(k: KioskUnderTest) -> None:
-    with session_factory(k.engine()).begin() as session:
-        staff.add_staff(
-            session,
-            "maria.lopez",
-            name="Maria Lopez",
-            role="staff",
-            pin=PIN,
-            now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-        )
+PIN = STAFF_PIN
 
 
 CORNER = QPoint(20, 20)
@@ -61,7 +46,7 @@ def test_only_five_quick_taps_in_the_corner_open_the_sign_in(kiosk: KioskUnderTe
 
 def test_wrong_pins_are_refused_then_locked(kiosk: KioskUnderTest) -> None:
     k = kiosk
-    _add_staff(k)
+    k.add_staff()
     _corner_taps(k, 5)
     for attempt in range(1, 6):
         _sign_in(k, "111111")
@@ -84,7 +69,7 @@ def test_wrong_pins_are_refused_then_locked(kiosk: KioskUnderTest) -> None:
 
 def test_staff_resume_an_interrupted_visit_where_it_stopped(kiosk: KioskUnderTest) -> None:
     k = kiosk
-    _add_staff(k)
+    k.add_staff()
     _start(k)
     k.fill_and_next(PATIENT)  # name
     k.fill_and_next(PATIENT)  # date of birth
@@ -111,7 +96,7 @@ def test_staff_resume_an_interrupted_visit_where_it_stopped(kiosk: KioskUnderTes
 
 def test_staff_can_close_the_kiosk(kiosk: KioskUnderTest) -> None:
     k = kiosk
-    _add_staff(k)
+    k.add_staff()
     _corner_taps(k, 5)
     _sign_in(k, PIN)
     menu = k.kiosk.staff.panel
