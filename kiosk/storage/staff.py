@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import enum
 import re
 from dataclasses import dataclass
@@ -20,7 +21,13 @@ LONGEST_LOCK = dt.timedelta(hours=24)
 _PIN = re.compile(r"^\d{6,12}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
-_DUMMY_HASH = _hasher.hash("000000-not-a-pin")  # same work for unknown ids: no timing oracle
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against for unknown ids, so they cost the same work (no timing oracle). Made on
+    first use: an argon2 hash takes ~150 ms and has no place on the kiosk's start-up path."""
+    return _hasher.hash("000000-not-a-pin")
 
 
 class StaffError(ValueError):
@@ -102,7 +109,7 @@ def check_pin(session: Session, staff_id: str, pin: str, now: dt.datetime) -> Pi
     """Verify a PIN. Wrong PINs are counted in the database, so a restart does not reset them."""
     record = session.get(StaffUserRecord, staff_id.strip().lower())
     if record is None:
-        _verify(_DUMMY_HASH, pin)
+        _verify(_dummy_hash(), pin)
         return PinResult(PinCheck.WRONG)
     if record.locked_until is not None and record.locked_until > now:
         return PinResult(PinCheck.LOCKED, record.id, locked_until=record.locked_until)
