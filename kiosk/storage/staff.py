@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
