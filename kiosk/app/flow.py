@@ -43,7 +43,7 @@ from kiosk.domain.visit import (
     same_name,
 )
 from kiosk.storage import repository, staff
-from kiosk.storage.staff import PinCheck
+from kiosk.storage.staff import PinCheck, PinResult
 from kiosk.ui.privacy import close_everything_else, wipe_widgets
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.consent import (
@@ -159,6 +159,37 @@ class VisitFlow(QObject):
             subject=subject,
             now=self.clock(),
         )
+
+    def check_staff(self, staff_id: str, pin: str, action: str) -> tuple[PinResult | None, str]:
+        """Check a staff id and PIN (through the persistent lockout) and audit it as ``action``
+        ("staff.login", "staff.witness"), or its _failed / _disabled form, or staff.lockout.
+
+        Returns:
+            The result when the PIN is right, else None and the kind message to show.
+        """
+        now = self.clock()
+        try:
+            with self.sessions.begin() as session:
+                result = staff.check_pin(session, staff_id, pin, now)
+                outcome = {
+                    PinCheck.OK: action,
+                    PinCheck.LOCKED: "staff.lockout",
+                    PinCheck.DISABLED: f"{action}_disabled",
+                }.get(result.check, f"{action}_failed")
+                self.audit(session, outcome, actor=f"staff:{result.staff_id or 'unknown'}")
+        except SQLAlchemyError as exc:
+            log.error("a staff PIN could not be checked: %s", type(exc).__name__)
+            return None, self.texts("errors.save_failed")
+        log.info("%s: %s (%s)", action, result.staff_id or "unknown id", result.check)
+        texts = self.texts
+        if result.check is PinCheck.OK:
+            return result, ""
+        if result.check is PinCheck.LOCKED and result.locked_until is not None:
+            until = result.locked_until.astimezone(now.tzinfo).strftime("%H:%M")
+            return None, texts("staff.locked", time=until)
+        if result.check is PinCheck.DISABLED:
+            return None, texts("staff.disabled")
+        return None, texts("staff.wrong")
 
     # --- steps ---
 
@@ -528,23 +559,9 @@ class VisitFlow(QObject):
         if not reason:
             screen.refuse(texts("typed.no_reason"))
             return
-        try:
-            with self.sessions.begin() as session:
-                result = staff.check_pin(session, staff_id, pin, self.clock())
-                self.audit(
-                    session,
-                    f"staff.witness_{result.check}",
-                    actor=f"staff:{result.staff_id or 'unknown'}",
-                )
-        except SQLAlchemyError as exc:
-            log.error("the witness PIN could not be checked: %s", type(exc).__name__)
-            screen.refuse(texts("errors.save_failed"))
-            return
-        log.info("witness sign-in for a typed signature: %s (%s)", result.staff_id, result.check)
-        if result.check is not PinCheck.OK:
-            key = {PinCheck.LOCKED: "staff.locked", PinCheck.DISABLED: "staff.disabled"}
-            until = result.locked_until.strftime("%H:%M") if result.locked_until else ""
-            screen.refuse(texts(key.get(result.check, "staff.wrong"), time=until))
+        result, refusal = self.check_staff(staff_id, pin, "staff.witness")
+        if result is None:
+            screen.refuse(refusal)
             return
         witness = Witness(result.staff_id, result.display_name, reason)
         if not self.sign_typed(typed_name, witness):

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import paths
@@ -36,9 +35,8 @@ from kiosk.app.instance import acquire_single_instance
 from kiosk.config import Settings
 from kiosk.domain.loader import load_packet
 from kiosk.domain.strings import load_strings
-from kiosk.storage import repository, staff
+from kiosk.storage import repository
 from kiosk.storage.db import create_schema, make_engine, session_factory
-from kiosk.storage.staff import PinCheck
 from kiosk.ui.privacy import wipe_widgets
 from kiosk.ui.screens.display import DisplayPanel
 from kiosk.ui.screens.staff import DraftEntry, StaffMenu, StaffSignIn
@@ -281,34 +279,12 @@ class StaffAccess(QObject):
         panel = self.panel
         if not isinstance(panel, StaffSignIn):
             return
-        texts = self.flow.texts
-        now = self.clock()
-        try:
-            with self.sessions.begin() as session:
-                result = staff.check_pin(session, staff_id, pin, now)
-                action = {
-                    PinCheck.OK: "staff.login",
-                    PinCheck.LOCKED: "staff.lockout",
-                    PinCheck.DISABLED: "staff.login_disabled",
-                }.get(result.check, "staff.login_failed")
-                self.flow.audit(session, action, actor=f"staff:{result.staff_id or 'unknown'}")
-        except SQLAlchemyError as exc:
-            log.error("staff sign-in could not be checked: %s", type(exc).__name__)
-            panel.refuse(texts("errors.save_failed"))
+        result, refusal = self.flow.check_staff(staff_id, pin, "staff.login")
+        if result is None:
+            panel.refuse(refusal)
             return
-        log.info(
-            "staff sign-in on the kiosk: %s (%s)", result.staff_id or "unknown id", result.check
-        )
-        if result.check is PinCheck.OK:
-            self.staff_id = result.staff_id
-            self._open_menu(result.display_name, now)
-        elif result.check is PinCheck.LOCKED and result.locked_until is not None:
-            until = result.locked_until.astimezone(now.tzinfo).strftime("%H:%M")
-            panel.refuse(texts("staff.locked", time=until))
-        elif result.check is PinCheck.DISABLED:
-            panel.refuse(texts("staff.disabled"))
-        else:
-            panel.refuse(texts("staff.wrong"))
+        self.staff_id = result.staff_id
+        self._open_menu(result.display_name, self.clock())
 
     def _open_menu(self, staff_name: str, now: dt.datetime) -> None:
         start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
