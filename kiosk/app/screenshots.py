@@ -148,12 +148,7 @@ def _kind(screen: QWidget) -> str | None:
 def _extras(kiosk: Kiosk, screen: QWidget, kind: str, shoot: Callable[[str], None]) -> None:
     """States a straight walk never shows: keyboard, overlays, the other ways to sign."""
     if kind == "text" and isinstance(screen, QuestionScreen):
-        edit = screen.findChild(QLineEdit)
-        if edit is not None:
-            QTest.mouseClick(edit, Qt.MouseButton.LeftButton)
-            shoot("keyboard-letters")
-            if kiosk.window.keyboard is not None:
-                kiosk.window.keyboard.dismiss()
+        _with_keyboard(kiosk, screen, "keyboard-letters", shoot)
         kiosk.appearance.open()
         shoot("text-size-and-colours")
         kiosk.appearance.close()
@@ -165,12 +160,7 @@ def _extras(kiosk: Kiosk, screen: QWidget, kind: str, shoot: Callable[[str], Non
         shoot("staff-sign-in")
         kiosk.staff.close()
     if kind == "phone" and isinstance(screen, QuestionScreen):
-        edit = screen.findChild(QLineEdit)
-        if edit is not None:
-            QTest.mouseClick(edit, Qt.MouseButton.LeftButton)
-            shoot("keyboard-digits")
-            if kiosk.window.keyboard is not None:
-                kiosk.window.keyboard.dismiss()
+        _with_keyboard(kiosk, screen, "keyboard-digits", shoot)
     if kind == "signature" and isinstance(screen, SignatureScreen):
         kiosk.flow.show_typed_signature()
         shoot("typed-signature-with-witness")
@@ -178,6 +168,17 @@ def _extras(kiosk: Kiosk, screen: QWidget, kind: str, shoot: Callable[[str], Non
         shoot("sign-on-paper")
         kiosk.flow.show_step()
         settle(120)
+
+
+def _with_keyboard(kiosk: Kiosk, screen: QWidget, name: str, shoot: Callable[[str], None]) -> None:
+    """Tap the screen's first field, picture the keyboard it brings, put the keyboard away."""
+    edit = screen.findChild(QLineEdit)
+    if edit is None:
+        return
+    QTest.mouseClick(edit, Qt.MouseButton.LeftButton)
+    shoot(name)
+    if kiosk.window.keyboard is not None:
+        kiosk.window.keyboard.dismiss()
 
 
 def main(out: Path) -> int:

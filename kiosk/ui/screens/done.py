@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from kiosk.ui.countdown import Countdown
 from kiosk.ui.screens.base import button, label
 from kiosk.ui.texts import Texts
 
@@ -18,7 +19,6 @@ class DoneScreen(QWidget):
         super().__init__()
         self.setObjectName("doneScreen")
         self.texts = texts
-        self.remaining = seconds
         layout = QVBoxLayout(self)
         layout.setContentsMargins(60, 60, 60, 60)
         layout.setSpacing(28)
@@ -37,26 +37,17 @@ class DoneScreen(QWidget):
         self.finish_button.clicked.connect(self._finish)
         layout.addWidget(self.finish_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(3)
-        self.timer = QTimer(self)
-        self.timer.setInterval(1000)
-        self.timer.timeout.connect(self._tick)
-        self._show_remaining()
-        self.timer.start()
+        self.clock = Countdown(seconds, self)
+        self.clock.ticked.connect(self._show_remaining)
+        self.clock.ended.connect(self.finished)
+        self.clock.start()
 
-    def _show_remaining(self) -> None:
-        if self.remaining == 1:
+    def _show_remaining(self, remaining: int) -> None:
+        if remaining == 1:
             self.countdown.setText(self.texts("done.returning_one"))
         else:
-            self.countdown.setText(self.texts("done.returning", s=self.remaining))
-
-    def _tick(self) -> None:
-        self.remaining -= 1
-        if self.remaining <= 0:
-            self._finish()
-        else:
-            self._show_remaining()
+            self.countdown.setText(self.texts("done.returning", s=remaining))
 
     def _finish(self) -> None:
-        if self.timer.isActive():
-            self.timer.stop()
+        if self.clock.stop():
             self.finished.emit()

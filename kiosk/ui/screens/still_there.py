@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
+from kiosk.ui.countdown import Countdown
 from kiosk.ui.screens.base import button, label
 from kiosk.ui.screens.overlay import Overlay
 from kiosk.ui.texts import Texts
@@ -19,7 +20,6 @@ class StillThereOverlay(Overlay):
     def __init__(self, parent: QWidget, texts: Texts, seconds: int) -> None:
         super().__init__(parent, "stillThere")
         self.texts = texts
-        self.remaining = seconds
         layout = self.card_layout
         layout.setContentsMargins(48, 40, 48, 40)
         layout.setSpacing(24)
@@ -35,25 +35,15 @@ class StillThereOverlay(Overlay):
         self.stay_button = button(texts("idle.stay"), "primary")
         self.stay_button.clicked.connect(self._stay)
         layout.addWidget(self.stay_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.timer = QTimer(self)
-        self.timer.setInterval(1000)
-        self.timer.timeout.connect(self._tick)
-        self._show_remaining()
-        self.timer.start()
+        self.clock = Countdown(seconds, self)
+        self.clock.ticked.connect(self._show_remaining)
+        self.clock.ended.connect(self.timed_out)
+        self.clock.start()
 
-    def _show_remaining(self) -> None:
-        self.countdown.setText(str(self.remaining))
-        self.countdown.setAccessibleName(self.texts("idle.seconds", s=self.remaining))
-
-    def _tick(self) -> None:
-        self.remaining -= 1
-        if self.remaining <= 0:
-            self.timer.stop()
-            self.timed_out.emit()
-        else:
-            self._show_remaining()
+    def _show_remaining(self, remaining: int) -> None:
+        self.countdown.setText(str(remaining))
+        self.countdown.setAccessibleName(self.texts("idle.seconds", s=remaining))
 
     def _stay(self) -> None:
-        if self.timer.isActive():
-            self.timer.stop()
+        if self.clock.stop():
             self.stay.emit()
