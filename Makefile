@@ -16,7 +16,7 @@ test: system-deps-test $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	KIOSK_TEST_DATABASE_URL="$$(PYTHON=$(PYTHON) tools/test-postgres.sh)" $(BIN)/pytest
 
 demo: system-deps-test $(STAMP)
 	$(BIN)/kiosk demo --out out/demo

@@ -17,7 +17,7 @@ from kiosk.documents.consent_pdf import ConsentPdfData, render_consent_pdf
 from kiosk.domain.loader import load_packet
 from kiosk.domain.strings import load_strings
 from kiosk.storage import repository
-from kiosk.storage.db import create_schema, make_engine, session_factory
+from kiosk.storage.db import open_database
 
 NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
 
@@ -50,9 +50,8 @@ def main() -> None:
         f"load forms packet:        {median_ms(lambda: load_packet(paths.FORMS_DIR), 20):7.1f} ms"
     )
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        create_schema(engine)
-        sessions = session_factory(engine)
+        db = open_database(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", key_dir=Path(folder))
+        sessions = db.sessions
         with sessions.begin() as session:
             visit_id = repository.start_visit(
                 session, packet=packet, language="en", kiosk_id="bench", now=NOW

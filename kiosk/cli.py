@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk import paths
 from kiosk.config import Settings
@@ -16,6 +17,9 @@ from kiosk.domain.errors import FormError
 from kiosk.domain.loader import check_paths, load_document, load_packet
 from kiosk.domain.model import Form
 from kiosk.domain.scoring import UnscorableAnswersError, score_raw_answers
+
+if TYPE_CHECKING:
+    from kiosk.storage.db import Database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -71,6 +75,37 @@ def _parser() -> argparse.ArgumentParser:
     reset = staff_commands.add_parser("reset-pin", parents=[common], help="set a new PIN")
     reset.add_argument("staff_id", metavar="ID")
     reset.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+    audit = commands.add_parser("audit", help="check the audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_commands.add_parser(
+        "verify", parents=[common], help="walk the audit chain; exit 0 only when unbroken"
+    )
+    verify.add_argument(
+        "--head",
+        metavar="SEQ:MAC",
+        help="the newest head you trust (e.g. printed on a consent): finds events cut off the end",
+    )
+
+    backup = commands.add_parser(
+        "backup", parents=[common], help="a consistent, checked copy of the records"
+    )
+    backup.add_argument("destination", type=Path, metavar="DEST", help="a new file")
+    restore = commands.add_parser(
+        "restore", parents=[common], help="put a checked backup in place (kiosk stopped)"
+    )
+    restore.add_argument("source", type=Path, metavar="BACKUP")
+
+    drafts = commands.add_parser("drafts", help="unfinished visits")
+    drafts_commands = drafts.add_subparsers(dest="drafts_command", required=True, metavar="ACTION")
+    purge = drafts_commands.add_parser(
+        "purge", parents=[common], help="purge drafts untouched for longer than the retention time"
+    )
+    purge.add_argument(
+        "--older-than-hours",
+        type=int,
+        metavar="H",
+        help="default: KIOSK_DRAFT_RETENTION_H (72)",
+    )
     return parser
 
 
@@ -81,8 +116,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _forms_check(args.paths or [paths.FORMS_DIR])
         return _forms_score(args.form, args.answers)
     settings = Settings.load(database_url=args.database)
-    if args.command == "staff-user":
-        return _staff_user(settings, args)
+    records_commands = {
+        "staff-user": _staff_user,
+        "audit": _audit_verify,
+        "backup": _backup,
+        "restore": _restore,
+        "drafts": _drafts_purge,
+    }
+    if args.command in records_commands:
+        try:
+            return records_commands[args.command](settings, args)
+        except RecordsUnavailableError as exc:
+            print(f"The records cannot be opened: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     try:
         if args.command == "screenshots":
             from kiosk.app.screenshots import main as screenshots
@@ -112,15 +158,114 @@ def _read_pin(from_stdin: bool) -> str:
     return pin
 
 
-def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
-    from kiosk.storage import staff
-    from kiosk.storage.db import create_schema, make_engine, session_factory
+class RecordsUnavailableError(Exception):
+    """The database could not be opened (the message says why, without patient data)."""
 
-    engine = make_engine(settings.database_url)
-    create_schema(engine)
+
+def _open(settings: Settings, *, create: bool = False) -> Database:
+    from kiosk.storage.db import OpenError, open_database
+
+    try:
+        return open_database(settings.database_url, key_dir=settings.key_dir, create=create)
+    except OpenError as exc:
+        raise RecordsUnavailableError(str(exc)) from None
+
+
+def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.storage import audit
+
+    try:
+        anchor = audit.Head.parse(args.head) if args.head else None
+    except ValueError as exc:
+        print(f"--head: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    db = _open(settings)
+    try:
+        with db.engine.connect() as connection:
+            result = audit.verify(connection, db.audit_key, anchor)
+    finally:
+        db.dispose()
+    if result.ok:
+        head = f", head {result.head}" if result.head else ""
+        checked = " (matches the head given)" if anchor else ""
+        print(f"ok: {result.events} audit events, chain unbroken{checked}{head}")
+        return EXIT_OK
+    print(f"BROKEN: {len(result.problems)} problem(s) in {result.events} audit events")
+    for problem in result.problems:
+        print(f"  {problem}")
+    return EXIT_FAILED
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.storage.backup import BackupError, backup
+
+    db = _open(settings)
+    try:
+        result = backup(db, args.destination)
+    except BackupError as exc:
+        print(f"no backup made: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        db.dispose()
+    print(f"backup: {result.path} ({result.size} bytes, {result.audit_events} audit events)")
+    if result.head:
+        print(f"audit head: {result.head}")
+    if db.path is not None:
+        print(f"it is encrypted with the key in {settings.key_dir}: keep a copy of that folder")
+    return EXIT_OK
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.app.instance import acquire_single_instance
+    from kiosk.storage.backup import BackupError, restore
+
+    lock = acquire_single_instance(paths.data_dir())
+    if lock is None:
+        print("Stop the kiosk on this computer first, then restore.", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        aside = restore(args.source, settings.database_url, settings.key_dir)
+    except BackupError as exc:
+        print(f"not restored: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        lock.unlock()
+    print(f"restored from {args.source}")
+    if aside is not None:
+        print(f"the records as they were before are kept in {aside}")
+    return EXIT_OK
+
+
+def _drafts_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.storage import repository
+
+    hours = args.older_than_hours or settings.draft_retention_h
+    if hours <= 0:
+        print("--older-than-hours must be more than 0", file=sys.stderr)
+        return EXIT_USAGE
+    now = dt.datetime.now(dt.UTC)
+    db = _open(settings)
+    try:
+        with db.begin() as session:
+            count = repository.purge_abandoned_drafts(
+                session,
+                idle_since=now - dt.timedelta(hours=hours),
+                device=settings.kiosk_id,
+                now=now,
+            )
+    finally:
+        db.dispose()
+    print(f"purged {count} unfinished visit(s) untouched for more than {hours} hours")
+    return EXIT_OK
+
+
+def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.storage import repository, staff
+
+    db = _open(settings, create=True)
     now = dt.datetime.now(dt.UTC)
     try:
-        with session_factory(engine).begin() as session:
+        with db.begin() as session:
             if args.staff_command == "add":
                 staff.add_staff(
                     session,
@@ -134,9 +279,19 @@ def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
                 staff.set_active(session, args.staff_id, active=False)
             else:
                 staff.reset_pin(session, args.staff_id, pin=_read_pin(args.pin_stdin))
+            repository.audit(
+                session,
+                actor="cli",
+                device=settings.kiosk_id,
+                action=f"staff.{args.staff_command.replace('-', '_')}",
+                subject=args.staff_id,
+                now=now,
+            )
     except (staff.StaffError, ValueError) as exc:
         print(f"not done: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        db.dispose()
     done = {"add": "added", "disable": "disabled", "reset-pin": "has a new PIN"}
     print(f"staff user '{args.staff_id}' {done[args.staff_command]}")
     return EXIT_OK
@@ -213,7 +368,7 @@ def _demo(
     from dataclasses import replace
 
     from kiosk.app.demo import DemoPatient, ensure_app, write_screenshot
-    from kiosk.app.kiosk_app import apply_theme, build_kiosk
+    from kiosk.app.kiosk_app import Kiosk, apply_theme, open_kiosk
 
     out.mkdir(parents=True, exist_ok=True)
     database_file = out / "kiosk-demo.sqlite3"
@@ -224,7 +379,12 @@ def _demo(
     )
     app = ensure_app()
     apply_theme(app)
-    kiosk = build_kiosk(settings)
+    kiosk = open_kiosk(settings)
+    if not isinstance(kiosk, Kiosk):
+        print("The records failed their start-up check:", file=sys.stderr)
+        for problem in kiosk.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_FAILED
     kiosk.window.show()
     counter = iter(range(1000))
 
@@ -237,6 +397,7 @@ def _demo(
     print(f"database: {database or database_file.resolve()}")
     print(f"consent pdf: {finished.pdf_path}")
     print(f"document: {finished.document_number} sha256 {finished.pdf_sha256}")
+    print(f"key folder: {settings.key_dir} (the database is encrypted with its database.key)")
     kiosk.window.release()
     kiosk.window.close()
     return EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk import paths
@@ -17,6 +17,7 @@ DEFAULT_FASTING_CLEAR_LIQUID_HOURS = int(DEFAULT_TEXT_VALUES["fasting_clear_liqu
 DEFAULT_IDLE_TIMEOUT_S = 120
 DEFAULT_IDLE_WARNING_S = 30
 DEFAULT_DONE_SECONDS = 12
+DEFAULT_DRAFT_RETENTION_H = 72  # an unfinished visit staff have not resumed is purged after this
 
 
 def _int_env(name: str, default: int, unit: str = "seconds") -> int:
@@ -54,9 +55,11 @@ class Settings:
     idle_timeout_s: int
     idle_warning_s: int  # how long "Are you still there?" counts down before the wipe
     done_seconds: int
-    output_dir: Path  # where consent PDFs are written as files for staff
+    output_dir: Path | None  # if set, consent PDFs are also written here as files for staff
     speech_engine: str = ""  # text-to-speech engine for "Read it to me"; "none" turns it off
     keyboard: str = "builtin"  # the on-screen keyboard: builtin, or none (a real keyboard)
+    key_dir: Path = field(default_factory=paths.key_dir)  # the clinic's keys, not in the data dir
+    draft_retention_h: int = DEFAULT_DRAFT_RETENTION_H
 
     @classmethod
     def load(cls, database_url: str | None = None, forms_dir: Path | None = None) -> Settings:
@@ -82,9 +85,15 @@ class Settings:
             idle_timeout_s=_int_env("KIOSK_IDLE_TIMEOUT_S", DEFAULT_IDLE_TIMEOUT_S),
             idle_warning_s=_int_env("KIOSK_IDLE_WARNING_S", DEFAULT_IDLE_WARNING_S),
             done_seconds=_int_env("KIOSK_DONE_SECONDS", DEFAULT_DONE_SECONDS),
-            output_dir=Path(os.environ.get("KIOSK_OUTPUT_DIR") or paths.data_dir() / "consents"),
+            output_dir=Path(os.environ["KIOSK_OUTPUT_DIR"])
+            if os.environ.get("KIOSK_OUTPUT_DIR")
+            else None,
             speech_engine=os.environ.get("KIOSK_SPEECH_ENGINE", "").strip(),
             keyboard=_choice_env("KIOSK_KEYBOARD", ("builtin", "none"), "builtin"),
+            key_dir=paths.key_dir(),
+            draft_retention_h=_int_env(
+                "KIOSK_DRAFT_RETENTION_H", DEFAULT_DRAFT_RETENTION_H, "hours"
+            ),
         )
 
     def text_values(self) -> dict[str, str]:

@@ -25,3 +25,14 @@ def data_dir() -> Path:
 def default_database_url() -> str:
     """The embedded SQLite file inside the data directory."""
     return f"sqlite:///{data_dir() / 'kiosk.sqlite3'}"
+
+
+def key_dir() -> Path:
+    """Where the clinic's keys live: ``KIOSK_KEY_DIR`` or the user's config folder.
+
+    Never inside the data directory: the keys must not travel with the records they protect.
+    """
+    configured = os.environ.get("KIOSK_KEY_DIR")
+    if configured:
+        return Path(configured)
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "keys"

@@ -22,8 +22,9 @@ CLINIC_TIME = dt.datetime(2026, 11, 22, 9, 14, 3, tzinfo=dt.timezone(dt.timedelt
 
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets its own data directory; the real one is never touched."""
+    """Every test gets its own data and key folders; the real ones are never touched."""
     monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KIOSK_KEY_DIR", str(tmp_path / "keys"))
     for name in ("KIOSK_DATABASE_URL", "KIOSK_LANGUAGE", "KIOSK_CLINIC_NAME", "KIOSK_FORMS_DIR"):
         monkeypatch.delenv(name, raising=False)
     yield

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DatabaseError
 
 from kiosk.app.demo import SYNTHETIC_ANSWERS
 from kiosk.cli import main
 from kiosk.domain.model import Packet
+from kiosk.storage import audit
+from kiosk.storage.db import open_database
 from kiosk.storage.models import ConsentRecord, VisitRecord
 
 PHQ9_MILD_WITH_ITEM9 = {
@@ -147,12 +149,18 @@ def test_demo_writes_a_database_and_a_signed_pdf(tmp_path: Path, packet: Packet)
     assert f"version {packet.consent.version}" in text
     assert packet.consent.meaning.get("en") in text
     assert "Comprehension check" in text and "Statements before signing" in text
-    engine = create_engine(f"sqlite:///{database}")
-    with Session(engine) as session:
+    assert "Audit trail at signing" in text
+    db = open_database(f"sqlite:///{database}")  # encrypted: only with the key folder
+    with db.begin() as session:
         visit = session.scalars(select(VisitRecord)).one()
         assert visit.status == "signed"
         consent = session.scalars(select(ConsentRecord)).one()
         assert consent.document_version == packet.consent.version
+        head = audit.current_head(session)
+    db.dispose()
+    assert head is not None and str(head) in text.replace(" ", "")
+    with pytest.raises(DatabaseError, match="not a database"):
+        create_engine(f"sqlite:///{database}").connect().exec_driver_sql("SELECT * FROM visits")
 
 
 def test_the_kiosk_refuses_to_start_on_broken_forms_and_says_why(tmp_path: Path) -> None:

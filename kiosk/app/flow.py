@@ -42,7 +42,9 @@ from kiosk.domain.visit import (
     Witness,
     same_name,
 )
+from kiosk.storage import audit as audit_chain
 from kiosk.storage import repository, staff
+from kiosk.storage.health import save_anchor
 from kiosk.storage.staff import PinCheck, PinResult
 from kiosk.ui.privacy import close_everything_else, wipe_widgets
 from kiosk.ui.screens.base import Screen
@@ -80,6 +82,7 @@ class FlowConfig:
     kiosk_id: str
     done_seconds: int
     output_dir: Path | None  # consent PDFs are also written here as KC-XXXXXXXX.pdf
+    anchor_file: Path | None = None  # where the newest audit head is kept (storage.health)
 
 
 @dataclass(frozen=True)
@@ -149,9 +152,11 @@ class VisitFlow(QObject):
         except SQLAlchemyError as exc:
             log.error("could not record an audit event: %s", type(exc).__name__)
 
-    def audit(self, session: Session, action: str, *, actor: str = "", subject: str = "") -> None:
-        """Add an audit event to the caller's transaction."""
-        repository.audit(
+    def audit(
+        self, session: Session, action: str, *, actor: str = "", subject: str = ""
+    ) -> audit_chain.Head:
+        """Add an audit event to the caller's transaction; returns the chain's new head."""
+        return repository.audit(
             session,
             actor=actor or "patient",
             device=self.config.kiosk_id,
@@ -372,6 +377,7 @@ class VisitFlow(QObject):
                 raised=answered.raised,
                 now=self.clock(),
             ),
+            "consent.quiz_answered",
         )
         if not saved:
             return
@@ -398,16 +404,27 @@ class VisitFlow(QObject):
                 flags=result.flags,
                 now=self.clock(),
             ),
+            "consent.attested",
         )
         if saved:
             self.show_step()
 
-    def _commit(self, what: str, checkpoint: Checkpoint, write: Callable[[Session], None]) -> bool:
-        """Run ``write`` in one transaction. On failure undo the visit's step, keep the screen
-        and its answers, and tell the patient kindly. Returns whether it was saved."""
+    def _commit(
+        self,
+        what: str,
+        checkpoint: Checkpoint,
+        write: Callable[[Session], None],
+        action: str = "",
+    ) -> bool:
+        """Run ``write`` and its audit event ``action`` in one transaction. On failure undo the
+        visit's step, keep the screen and its answers, and tell the patient kindly (a full disk or
+        a read-only database included). Returns whether it was saved."""
+        _, visit_id = self._require_visit()
         try:
             with self.sessions.begin() as session:
                 write(session)
+                if action:
+                    self.audit(session, action, subject=visit_id)
         except SQLAlchemyError as exc:
             log.error("could not save %s: %s", what, type(exc).__name__)
             self._require_visit()[0].rollback(checkpoint)
@@ -445,7 +462,7 @@ class VisitFlow(QObject):
             )
             repository.save_scores(session, visit_id, reports, now)
 
-        if self._commit("a page", checkpoint, write):
+        if self._commit("a page", checkpoint, write, "visit.page_saved"):
             self.show_step()
 
     def _back(self) -> None:
@@ -589,41 +606,15 @@ class VisitFlow(QObject):
         self.audit(session, "consent.paper_chosen", subject=visit_id)
 
     def _store_signed(self, signing: Signing, checkpoint: Checkpoint) -> None:
+        """The consent, its audit events and the PDF that prints the chain's head: one
+        transaction. The PDF is rendered inside it, after the events, so the head it prints
+        includes this signing."""
         visit, visit_id = self._require_visit()
         screen = self.screen
         now = signing.signed_at
         number = repository.document_number(visit_id)
         witness = signing.witness
         try:
-            pdf = render_consent_pdf(
-                ConsentPdfData(
-                    clinic_name=self.config.clinic_name,
-                    language=visit.language,
-                    consent=self.packet.consent,
-                    document_id=number,
-                    patient_name=visit.identity("name"),
-                    birth_date=visit.identity("birth_date"),
-                    signer_name=signing.signer_name,
-                    signed_at=signing.signed_at,
-                    signature_png=signing.signature.png if signing.signature else None,
-                    text_sha256=signing.text_sha256,
-                    statement=signing.statement,
-                    meaning=signing.meaning,
-                    comprehension=comprehension_rows(
-                        self.packet.consent, signing.comprehension, visit.language, self.strings
-                    ),
-                    attestations=attestation_rows(
-                        self.packet.consent, signing.attestations, visit.language, self.strings
-                    ),
-                    reading=reading_rows(
-                        self.packet.consent, signing.reading, visit.language, self.strings
-                    ),
-                    typed_name=signing.typed_name,
-                    witness_name=f"{witness.name} ({witness.staff_id})" if witness else "",
-                    witness_reason=witness.reason if witness else "",
-                ),
-                self.strings,
-            )
             with self.sessions.begin() as session:
                 consent = repository.record_consent(
                     session,
@@ -633,27 +624,73 @@ class VisitFlow(QObject):
                     signing=signing,
                     now=now,
                 )
-                document = repository.store_document(
-                    session, visit_id, content=pdf, now=now, consent_id=consent.id
-                )
-                sha256 = document.sha256
-                self.audit(session, "consent.signed", subject=visit_id)
+                head = self.audit(session, "consent.signed", subject=visit_id)
                 if witness is not None:
-                    self.audit(
+                    head = self.audit(
                         session,
                         "consent.witnessed",
                         actor=f"staff:{witness.staff_id}",
                         subject=visit_id,
                     )
+                pdf = self._render_pdf(signing, number, head)
+                document = repository.store_document(
+                    session, visit_id, content=pdf, now=now, consent_id=consent.id
+                )
+                sha256 = document.sha256
         except (SQLAlchemyError, ValueError, OSError) as exc:
             log.error("could not store the signed consent: %s", type(exc).__name__)
             visit.rollback(checkpoint)
             if isinstance(screen, Screen):
                 screen.show_message(self.texts("errors.save_failed"))
             return
+        self._remember_head(head)
         path = self._write_pdf(number, pdf)
         self.show_step()
         self.visit_finished.emit(FinishedVisit(visit_id, number, sha256, path))
+
+    def _render_pdf(self, signing: Signing, number: str, head: audit_chain.Head) -> bytes:
+        visit, _ = self._require_visit()
+        witness = signing.witness
+        return render_consent_pdf(
+            ConsentPdfData(
+                clinic_name=self.config.clinic_name,
+                language=visit.language,
+                consent=self.packet.consent,
+                document_id=number,
+                patient_name=visit.identity("name"),
+                birth_date=visit.identity("birth_date"),
+                signer_name=signing.signer_name,
+                signed_at=signing.signed_at,
+                signature_png=signing.signature.png if signing.signature else None,
+                text_sha256=signing.text_sha256,
+                statement=signing.statement,
+                meaning=signing.meaning,
+                comprehension=comprehension_rows(
+                    self.packet.consent, signing.comprehension, visit.language, self.strings
+                ),
+                attestations=attestation_rows(
+                    self.packet.consent, signing.attestations, visit.language, self.strings
+                ),
+                reading=reading_rows(
+                    self.packet.consent, signing.reading, visit.language, self.strings
+                ),
+                typed_name=signing.typed_name,
+                witness_name=f"{witness.name} ({witness.staff_id})" if witness else "",
+                witness_reason=witness.reason if witness else "",
+                audit_head=str(head),
+            ),
+            self.strings,
+        )
+
+    def _remember_head(self, head: audit_chain.Head) -> None:
+        """Keep the newest head beside the data too: the next start-up check then notices
+        events removed from the end of the trail."""
+        if self.config.anchor_file is None:
+            return
+        try:
+            save_anchor(self.config.anchor_file, head)
+        except OSError as exc:
+            log.error("could not keep the audit head: %s", type(exc).__name__)
 
     def _write_pdf(self, number: str, pdf: bytes) -> Path | None:
         """A copy for staff to print; the database keeps the original. Named by number only."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import paths
@@ -34,11 +35,13 @@ from kiosk.app.idle import IdleWatcher
 from kiosk.app.instance import acquire_single_instance
 from kiosk.config import Settings
 from kiosk.domain.loader import load_packet
-from kiosk.domain.strings import load_strings
+from kiosk.domain.strings import Strings, load_strings
 from kiosk.storage import repository
-from kiosk.storage.db import create_schema, make_engine, session_factory
+from kiosk.storage.db import Database, OpenError, open_database
+from kiosk.storage.health import anchor_file, load_anchor, startup_check
 from kiosk.ui.privacy import wipe_widgets
 from kiosk.ui.screens.display import DisplayPanel
+from kiosk.ui.screens.safe_mode import SafeModeScreen
 from kiosk.ui.screens.staff import DraftEntry, StaffMenu, StaffSignIn
 from kiosk.ui.screens.start import WelcomeScreen
 from kiosk.ui.screens.still_there import StillThereOverlay
@@ -343,24 +346,80 @@ class Kiosk:
     guard: PrivacyGuard
     appearance: AppearanceControl
     staff: StaffAccess
+    db: Database
 
 
-def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
-    """Load forms and strings, open the database, wire the flow to a window on Welcome."""
+@dataclass
+class SafeMode:
+    """A kiosk whose records failed the start-up check: a staff message, no intake."""
+
+    window: KioskWindow
+    problems: list[str]
+
+
+def open_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk | SafeMode:
+    """Open and check the records, purge abandoned drafts, then build the kiosk; if the records
+    cannot be opened or fail their check, a safe-mode window instead (fail closed)."""
+    strings = load_strings(paths.STRINGS_DIR)
+    try:
+        db = open_database(settings.database_url, key_dir=settings.key_dir)
+    except OpenError as exc:
+        log.error("the records could not be opened: %s", exc)
+        return safe_mode(strings, [str(exc)])
+    health = startup_check(db, load_anchor(anchor_file(db, paths.data_dir())))
+    if not health.ok:
+        try:
+            with db.begin() as session:
+                repository.audit(
+                    session,
+                    actor="system",
+                    device=settings.kiosk_id,
+                    action="kiosk.safe_mode",
+                    now=clock(),
+                )
+        except SQLAlchemyError as exc:
+            log.error("could not record safe mode: %s", type(exc).__name__)
+        db.dispose()
+        return safe_mode(strings, health.problems)
+    purge_drafts(db, settings, clock())
+    return build_kiosk(settings, db, clock)
+
+
+def purge_drafts(db: Database, settings: Settings, now: dt.datetime) -> int:
+    """Abandoned drafts older than the retention time lose their answers (audited)."""
+    idle_since = now - dt.timedelta(hours=settings.draft_retention_h)
+    try:
+        with db.begin() as session:
+            return repository.purge_abandoned_drafts(
+                session, idle_since=idle_since, device=settings.kiosk_id, now=now
+            )
+    except SQLAlchemyError as exc:
+        log.error("abandoned drafts could not be purged: %s", type(exc).__name__)
+        return 0
+
+
+def safe_mode(strings: Strings, problems: list[str]) -> SafeMode:
+    window = KioskWindow()
+    window.resize(*WINDOW_SIZE)
+    window.show_screen(SafeModeScreen(strings, problems))
+    window.release()  # nothing private here; IT may close it while they repair
+    return SafeMode(window, problems)
+
+
+def build_kiosk(settings: Settings, db: Database, clock: Clock = local_now) -> Kiosk:
+    """Load forms and strings, wire the flow on ``db`` to a window on Welcome."""
     packet = load_packet(settings.forms_dir, settings.text_values())
     strings = load_strings(paths.STRINGS_DIR)
-    engine = make_engine(settings.database_url)
-    create_schema(engine)
-    sessions = session_factory(engine)
     flow = VisitFlow(
         packet,
         strings,
-        sessions,
+        db.sessions,
         FlowConfig(
             clinic_name=settings.clinic_name,
             kiosk_id=settings.kiosk_id,
             done_seconds=settings.done_seconds,
             output_dir=settings.output_dir,
+            anchor_file=anchor_file(db, paths.data_dir()),
         ),
         clock=clock,
         reader=Reader(settings.speech_engine),
@@ -374,9 +433,9 @@ def build_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk:
     window.close_refused.connect(lambda: flow.record("kiosk.close_refused"))
     guard = PrivacyGuard(window, flow, settings.idle_timeout_s, settings.idle_warning_s)
     appearance = AppearanceControl(window, flow)
-    staff_access = StaffAccess(window, flow, sessions, clock)
+    staff_access = StaffAccess(window, flow, db.sessions, clock)
     flow.show_welcome()
-    return Kiosk(window, flow, guard, appearance, staff_access)
+    return Kiosk(window, flow, guard, appearance, staff_access, db)
 
 
 def install_crash_guards(app: QApplication, kiosk: Kiosk) -> Callable[[], None]:
@@ -428,8 +487,10 @@ def run_kiosk(settings: Settings, *, windowed: bool) -> int:
         print("The kiosk is already running on this computer.", file=sys.stderr)
         return 1
     apply_theme(app)
-    kiosk = build_kiosk(settings)
-    install_crash_guards(app, kiosk)
+    kiosk = open_kiosk(settings)
+    if isinstance(kiosk, Kiosk):
+        kiosk.flow.record("kiosk.started")
+        install_crash_guards(app, kiosk)
     if windowed:
         kiosk.window.show()
     else:

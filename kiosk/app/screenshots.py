@@ -19,7 +19,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from kiosk.app.demo import SYNTHETIC_ANSWERS, DemoPatient, consent_answers, settle
-from kiosk.app.kiosk_app import Kiosk, apply_theme, build_kiosk
+from kiosk.app.kiosk_app import Kiosk, apply_theme, open_kiosk
 from kiosk.config import Settings
 from kiosk.storage import staff
 from kiosk.ui.screens.consent import SignatureScreen
@@ -75,13 +75,16 @@ def _walk(  # noqa: PLR0917 - one call per variant, all arguments named at the c
     for old in folder.glob("*.png"):
         old.unlink()
     scratch = Path(tempfile.mkdtemp(prefix="kiosk-screens-"))  # database and PDF: not kept
-    kiosk = build_kiosk(
+    kiosk = open_kiosk(
         dataclasses.replace(
             settings,
             database_url=f"sqlite:///{scratch / 'screens.sqlite3'}",
             output_dir=scratch / "pdf",
+            key_dir=scratch / "keys",
         )
     )
+    if not isinstance(kiosk, Kiosk):
+        raise RuntimeError("; ".join(kiosk.problems))
     with kiosk.flow.sessions.begin() as session:
         staff.add_staff(
             session,

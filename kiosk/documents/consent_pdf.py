@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -102,6 +102,7 @@ class ConsentPdfData:
     typed_name: str = ""  # the name as typed, for a witnessed typed signature
     witness_name: str = ""  # "Maria Lopez (staff id maria.lopez)"
     witness_reason: str = ""  # why the patient could not draw a signature
+    audit_head: str = ""  # "SEQ:HMAC" of the audit trail right after this signing
 
 
 def comprehension_rows(
@@ -263,7 +264,11 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
         [(label("consent_version"), consent_ref), (label("document"), data.document_id)]
     )
     field_rows.append([(label("text_sha256"), data.text_sha256)])
-    fields = _field_grid(field_rows, styles, hash_row=len(field_rows) - 1)
+    hash_rows = {len(field_rows) - 1}
+    if data.audit_head:
+        field_rows.append([(label("audit_head"), data.audit_head)])
+        hash_rows.add(len(field_rows) - 1)
+    fields = _field_grid(field_rows, styles, hash_rows=hash_rows)
     story.append(
         KeepTogether(
             [
@@ -274,6 +279,11 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
                 Spacer(1, 10),
                 fields,
                 Paragraph(_markup(label("text_sha256_note")), styles.caption),
+                *(
+                    [Paragraph(_markup(label("audit_head_note")), styles.caption)]
+                    if data.audit_head
+                    else []
+                ),
             ]
         )
     )
@@ -457,13 +467,13 @@ def _summary_table(rows: Sequence[tuple[str, str]], styles: _Styles) -> Table:
 
 
 def _field_grid(
-    rows: Sequence[Sequence[tuple[str, str]]], styles: _Styles, *, hash_row: int
+    rows: Sequence[Sequence[tuple[str, str]]], styles: _Styles, *, hash_rows: Collection[int]
 ) -> Table:
     """Label-above-value fields, two per row; a row with one field spans the full width."""
     cells: list[list[object]] = []
     spans: list[tuple[Any, ...]] = []
     for index, row in enumerate(rows):
-        value_style = styles.hash if index == hash_row else styles.value
+        value_style = styles.hash if index in hash_rows else styles.value
         line: list[object] = [
             [Paragraph(_markup(name), styles.label), Paragraph(_markup(value), value_style)]
             for name, value in row

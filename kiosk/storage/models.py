@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -30,7 +31,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.utcoffset() is None:
             raise ValueError("naive datetimes are not stored; give a UTC offset")
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        utc = value.astimezone(dt.UTC)
+        # PostgreSQL gets the offset (a naive value would be read in the session's time zone);
+        # SQLite stores text, kept as plain UTC.
+        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
@@ -52,14 +56,19 @@ class VisitRecord(Base):
     language: Mapped[str] = mapped_column(String(8))
     packet_id: Mapped[str] = mapped_column(String(64))
     packet_version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # draft | signed
+    # draft | signed | paper | abandoned (a purged draft: no answers, no name)
+    status: Mapped[str] = mapped_column(String(16), index=True)
     patient_name: Mapped[str] = mapped_column(String(200), default="")
+    # The name folded for search (lower case, no accents, single spaces): see storage.search.
+    name_search: Mapped[str] = mapped_column(String(200), default="")
     birth_date: Mapped[str] = mapped_column(String(10), default="")
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     answers: Mapped[list[AnswerRecord]] = relationship(back_populates="visit")
+
+    __table_args__ = (Index("ix_visits_name_search_birth_date", "name_search", "birth_date"),)
 
 
 class AnswerRecord(Base):
@@ -189,14 +198,18 @@ class StaffUserRecord(Base):
 class AuditEventRecord(Base):
     """Who did what, when, on which device: identifiers only, never patient data.
 
-    Append-only; the keyed hash chain over these rows comes with the records work (issue 5).
+    Append-only (database triggers refuse UPDATE and DELETE). ``mac`` is an HMAC-SHA256, keyed
+    with the audit key kept outside the database, over this event and ``prev_mac``: see
+    storage.audit.
     """
 
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(100))  # "staff:<id>", "patient", "system"
     device: Mapped[str] = mapped_column(String(64))  # the kiosk id
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(64), default="")  # a visit or staff id
+    prev_mac: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from kiosk.domain.model import AnswerValue, ConsentDocument, FlagRule, Form, Notice, Packet
 from kiosk.domain.scoring import ScoreReport
 from kiosk.domain.visit import QuizAttempt, Signing
+from kiosk.storage import audit as audit_chain
 from kiosk.storage.models import (
     AnswerRecord,
     AuditEventRecord,
@@ -25,6 +26,7 @@ from kiosk.storage.models import (
     ScoreRecord,
     VisitRecord,
 )
+from kiosk.storage.search import fold_name
 
 CONSENT_PDF = "consent_pdf"
 
@@ -158,6 +160,7 @@ def set_identity(session: Session, visit_id: str, *, name: str, birth_date: str)
     """Keep the visit's name and date of birth in step with the answers (for the staff queue)."""
     visit = get_visit(session, visit_id)
     visit.patient_name = name
+    visit.name_search = fold_name(name)
     visit.birth_date = birth_date
 
 
@@ -395,11 +398,38 @@ def audit(
     action: str,
     subject: str = "",
     now: dt.datetime,
-) -> None:
-    """Append one audit event, in the caller's transaction (it commits with the action)."""
-    session.add(
-        AuditEventRecord(at=now, actor=actor, device=device, action=action, subject=subject)
+) -> audit_chain.Head:
+    """Append one chained audit event, in the caller's transaction (it commits with the action).
+
+    Returns the new head of the chain (what a consent PDF prints)."""
+    return audit_chain.append(
+        session, actor=actor, device=device, action=action, subject=subject, now=now
     )
+
+
+def purge_abandoned_drafts(
+    session: Session, *, idle_since: dt.datetime, device: str, now: dt.datetime
+) -> int:
+    """Drafts untouched since ``idle_since`` lose their answers, scores, flags, quiz attempts
+    and the name and date of birth; the visit row stays as "abandoned" (so staff see that a visit
+    was started) and each purge is audited. Returns how many were purged."""
+    stale = list(
+        session.scalars(
+            select(VisitRecord).where(
+                VisitRecord.status == "draft", VisitRecord.updated_at < idle_since
+            )
+        )
+    )
+    for visit in stale:
+        for table in (AnswerRecord, ScoreRecord, FlagRecord, QuizAttemptRecord):
+            session.execute(delete(table).where(table.visit_id == visit.id))
+        visit.status = "abandoned"
+        visit.patient_name = visit.name_search = visit.birth_date = ""
+        visit.updated_at = now
+        audit(
+            session, actor="system", device=device, action="visit.purged", subject=visit.id, now=now
+        )
+    return len(stale)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,10 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QScrollArea, QWidge
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
-from kiosk.app.kiosk_app import Kiosk, apply_theme, build_kiosk
+from kiosk.app.kiosk_app import Kiosk, apply_theme, open_kiosk
 from kiosk.config import Settings
 from kiosk.domain.model import AnswerValue
 from kiosk.storage import staff
-from kiosk.storage.db import make_engine, session_factory
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.widgets.answers import (
     AgreeAnswer,
@@ -123,7 +122,7 @@ class KioskUnderTest:
 
     def add_staff(self) -> None:
         """A synthetic member of staff, maria.lopez, with PIN ``STAFF_PIN``."""
-        with session_factory(self.engine()).begin() as session:
+        with self.kiosk.db.begin() as session:
             staff.add_staff(
                 session,
                 "maria.lopez",
@@ -134,7 +133,7 @@ class KioskUnderTest:
             )
 
     def engine(self) -> Engine:
-        return make_engine(self.database_url)
+        return self.kiosk.db.engine
 
     def draw(self, widget: QWidget, points: list[tuple[int, int]]) -> None:
         """A finger stroke: press, move through the points, release."""
@@ -165,7 +164,8 @@ def kiosk_factory(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskFactory]:
             done_seconds=1,
             **overrides,  # type: ignore[arg-type]
         )
-        kiosk = build_kiosk(settings, clock=lambda: CLINIC_TIME)
+        kiosk = open_kiosk(settings, clock=lambda: CLINIC_TIME)
+        assert isinstance(kiosk, Kiosk), kiosk.problems
         built.append(kiosk)
         qtbot.addWidget(kiosk.window)
         kiosk.window.show()
@@ -176,6 +176,7 @@ def kiosk_factory(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskFactory]:
     for kiosk in built:
         kiosk.window.release()
         kiosk.window.close()
+        kiosk.db.dispose()
 
 
 @pytest.fixture

@@ -170,10 +170,15 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
             "questions_before_infusion",
         }
         audit = repository.load_audit(session)
-        assert [(e.action, e.subject) for e in audit] == [
-            ("visit.started", visit.id),
-            ("consent.signed", visit.id),
+        actions = [e.action for e in audit]  # every saved step has its event, in order
+        assert actions == [
+            "visit.started",
+            *["visit.page_saved"] * len(pages),
+            *["consent.quiz_answered"] * (len(quiz.questions) + 2),
+            "consent.attested",
+            "consent.signed",
         ]
+        assert {e.subject for e in audit} == {visit.id}
         assert all(e.device == k.kiosk.flow.config.kiosk_id for e in audit)
         for event in audit:  # identifiers only: no patient data in the audit trail
             assert "Rosa" not in repr(event) and "1961" not in repr(event)

@@ -1,4 +1,4 @@
-"""Storage on a real SQLite file: pragmas on every connection, and a full round trip."""
+"""Storage round trips, on an encrypted SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.domain.model import AnswerValue, Packet
@@ -17,38 +16,13 @@ from kiosk.domain.scoring import score_form
 from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.visit import QuizAttempt, QuizResult, Reading, Signing
 from kiosk.storage import repository
-from kiosk.storage.db import create_schema, make_engine, session_factory
+from kiosk.storage.db import Database
 from kiosk.storage.models import AnswerRecord, ConsentRecord, VisitRecord
 from tests.conftest import CLINIC_TIME
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'nested' / 'kiosk.sqlite3'}")
-    create_schema(engine)
-    return engine
-
-
-def _pragmas(engine: Engine) -> tuple[str, int, int]:
-    with engine.connect() as connection:
-        journal = connection.execute(text("PRAGMA journal_mode")).scalar_one()
-        synchronous = connection.execute(text("PRAGMA synchronous")).scalar_one()
-        foreign_keys = connection.execute(text("PRAGMA foreign_keys")).scalar_one()
-    return str(journal), int(synchronous), int(foreign_keys)
-
-
-def test_every_connection_has_wal_full_sync_and_foreign_keys(engine: Engine) -> None:
-    assert _pragmas(engine) == ("wal", 2, 1)  # synchronous 2 = FULL
-    engine.dispose()  # the pool reconnects: the new connection must be set up too
-    assert _pragmas(engine) == ("wal", 2, 1)
-
-
-def test_the_database_folder_is_created(tmp_path: Path, engine: Engine) -> None:
-    assert (tmp_path / "nested" / "kiosk.sqlite3").exists()
-
-
-def test_foreign_keys_are_enforced(engine: Engine) -> None:
-    sessions = session_factory(engine)
+def test_foreign_keys_are_enforced(db: Database) -> None:
+    sessions = db.sessions
     with pytest.raises(IntegrityError), sessions.begin() as session:
         session.add(
             AnswerRecord(
@@ -62,8 +36,8 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
         )
 
 
-def test_answers_round_trip_with_their_form_version(engine: Engine, packet: Packet) -> None:
-    sessions = session_factory(engine)
+def test_answers_round_trip_with_their_form_version(db: Database, packet: Packet) -> None:
+    sessions = db.sessions
     intake = packet.form("intake")
     with sessions.begin() as session:
         visit_id = repository.start_visit(
@@ -103,8 +77,8 @@ def test_answers_round_trip_with_their_form_version(engine: Engine, packet: Pack
         assert session.get(VisitRecord, visit_id) is not None
 
 
-def test_scores_and_flags_are_replaced_as_answers_change(engine: Engine, packet: Packet) -> None:
-    sessions = session_factory(engine)
+def test_scores_and_flags_are_replaced_as_answers_change(db: Database, packet: Packet) -> None:
+    sessions = db.sessions
     phq9 = packet.form("phq9")
     with sessions.begin() as session:
         visit_id = repository.start_visit(
@@ -140,8 +114,8 @@ def _signing() -> Signing:
     )
 
 
-def test_signed_consent_and_document_are_stored(engine: Engine, packet: Packet) -> None:
-    sessions = session_factory(engine)
+def test_signed_consent_and_document_are_stored(db: Database, packet: Packet) -> None:
+    sessions = db.sessions
     with sessions.begin() as session:
         visit_id = repository.start_visit(
             session, packet=packet, language="en", kiosk_id="t", now=CLINIC_TIME
@@ -185,8 +159,8 @@ def test_signed_consent_and_document_are_stored(engine: Engine, packet: Packet) 
         )
 
 
-def test_naive_datetimes_are_refused(engine: Engine, packet: Packet) -> None:
-    sessions = session_factory(engine)
+def test_naive_datetimes_are_refused(db: Database, packet: Packet) -> None:
+    sessions = db.sessions
     with pytest.raises(Exception, match="naive"), sessions.begin() as session:
         repository.start_visit(
             session, packet=packet, language="en", kiosk_id="t", now=dt.datetime(2026, 1, 1)
@@ -197,7 +171,7 @@ def test_document_number_is_not_patient_data() -> None:
     assert repository.document_number("3f9a2b1c" + "0" * 24) == "KC-3F9A2B1C"
 
 
-def test_list_answers_round_trip(engine: Engine, packet: Packet) -> None:
+def test_list_answers_round_trip(db: Database, packet: Packet) -> None:
     rows = ({"name": "Gabapentin", "dose": "300 mg"}, {"name": "Ibuprofen", "dose": ""})
     value = repository.decode_value(repository.encode_value(rows))
     assert value == rows
@@ -205,10 +179,10 @@ def test_list_answers_round_trip(engine: Engine, packet: Packet) -> None:
     assert repository.decode_value(repository.encode_value(())) == ()
 
 
-def test_quiz_attempts_and_consent_flags_are_kept(engine: Engine, packet: Packet) -> None:
+def test_quiz_attempts_and_consent_flags_are_kept(db: Database, packet: Packet) -> None:
     consent = packet.consent
     assert consent.quiz is not None and consent.flags
-    sessions = session_factory(engine)
+    sessions = db.sessions
     with sessions.begin() as session:
         visit_id = repository.start_visit(
             session, packet=packet, language="es", kiosk_id="t", now=CLINIC_TIME
@@ -247,8 +221,8 @@ def test_quiz_attempts_and_consent_flags_are_kept(engine: Engine, packet: Packet
         assert repository.load_flags(session, visit_id) == [consent.quiz.flag.id]
 
 
-def test_the_consent_keeps_comprehension_and_attestations(engine: Engine, packet: Packet) -> None:
-    sessions = session_factory(engine)
+def test_the_consent_keeps_comprehension_and_attestations(db: Database, packet: Packet) -> None:
+    sessions = db.sessions
     with sessions.begin() as session:
         visit_id = repository.start_visit(
             session, packet=packet, language="en", kiosk_id="t", now=CLINIC_TIME

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.storage import staff
-from kiosk.storage.db import create_schema, make_engine, session_factory
+from kiosk.storage.db import open_database
 from kiosk.storage.models import StaffUserRecord
 from kiosk.storage.staff import PinCheck, StaffError
 
@@ -21,23 +21,23 @@ PIN = "482916"
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+def url(database_url: str) -> str:
+    return database_url
 
 
 @pytest.fixture
-def engine(url: str) -> Engine:
-    engine = make_engine(url)
-    create_schema(engine)
-    with session_factory(engine).begin() as session:
+def engine(url: str) -> Iterator[Engine]:
+    db = open_database(url)
+    with db.begin() as session:
         staff.add_staff(session, "maria.lopez", name="Maria Lopez", role="staff", pin=PIN, now=NOW)
-    return engine
+    yield db.engine
+    db.dispose()
 
 
 def check(
     engine: Engine, pin: str, at: dt.datetime = NOW, who: str = "maria.lopez"
 ) -> staff.PinResult:
-    with session_factory(engine).begin() as session:
+    with sessionmaker(engine).begin() as session:
         return staff.check_pin(session, who, pin, at)
 
 
@@ -69,7 +69,7 @@ def test_five_wrong_pins_lock_with_doubling_back_off_that_survives_a_restart(
     fifth = check(engine, "111111")
     assert fifth.check is PinCheck.LOCKED
     assert fifth.locked_until == NOW + dt.timedelta(minutes=5)
-    restarted = make_engine(url)  # a new process would see the same
+    restarted = open_database(url).engine  # a new process would see the same
     assert check(restarted, PIN, NOW + dt.timedelta(minutes=4)).check is PinCheck.LOCKED
     sixth = check(restarted, "111111", NOW + dt.timedelta(minutes=6))
     assert sixth.locked_until == NOW + dt.timedelta(minutes=6 + 10)
@@ -84,14 +84,14 @@ def test_lock_length_is_capped_at_a_day() -> None:
 
 
 def test_a_disabled_user_cannot_sign_in_and_reset_pin_unlocks(engine: Engine) -> None:
-    with session_factory(engine).begin() as session:
+    with sessionmaker(engine).begin() as session:
         staff.set_active(session, "maria.lopez", active=False)
     assert check(engine, PIN).check is PinCheck.DISABLED
-    with session_factory(engine).begin() as session:
+    with sessionmaker(engine).begin() as session:
         staff.set_active(session, "maria.lopez", active=True)
     for _ in range(5):
         check(engine, "111111")
-    with session_factory(engine).begin() as session:
+    with sessionmaker(engine).begin() as session:
         staff.reset_pin(session, "maria.lopez", pin="246810")
     assert check(engine, "246810").check is PinCheck.OK
 
@@ -109,7 +109,7 @@ def test_a_disabled_user_cannot_sign_in_and_reset_pin_unlocks(engine: Engine) ->
 def test_bad_staff_users_are_refused_plainly(
     engine: Engine, staff_id: str, role: str, pin: str, message: str
 ) -> None:
-    with pytest.raises(StaffError, match=message), session_factory(engine).begin() as session:
+    with pytest.raises(StaffError, match=message), sessionmaker(engine).begin() as session:
         staff.add_staff(session, staff_id, name="Ana", role=role, pin=pin, now=NOW)
 
 
@@ -132,5 +132,5 @@ def test_the_command_line_adds_and_disables(url: str) -> None:
     assert again.returncode == 2 and "already exists" in again.stderr
     assert "135790" not in again.stderr + again.stdout
     assert kiosk("disable", "li.wei").returncode == 0
-    engine = make_engine(url)
+    engine = open_database(url).engine
     assert check(engine, "135790", who="li.wei").check is PinCheck.DISABLED

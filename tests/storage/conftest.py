@@ -1,0 +1,105 @@
+"""Storage tests run against both databases: an encrypted SQLite file and a PostgreSQL server.
+
+PostgreSQL comes from ``KIOSK_TEST_DATABASE_URL`` (a database on a server where the tests may
+create databases; ``make test`` finds or starts one). Each test gets a fresh database, made from a
+migrated template and dropped afterwards. Without the variable the PostgreSQL cases are skipped,
+except under ``CI=true``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from kiosk.storage.db import Database, open_database
+
+TEST_URL_VARIABLE = "KIOSK_TEST_DATABASE_URL"
+_template: dict[str, str] = {}
+
+
+def postgres_server_url() -> str:
+    """The configured server URL, or skip (fail under CI) when there is none."""
+    url = os.environ.get(TEST_URL_VARIABLE, "").strip()
+    if url:
+        return url
+    message = f"{TEST_URL_VARIABLE} is not set: no PostgreSQL server to test against"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (under CI=true this is a failure, not a skip)")
+    pytest.skip(message)
+
+
+def _admin(url: str) -> object:
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _template_name(server_url: str, tmp_root: Path) -> str:
+    """A database migrated to the newest schema, made once per test session."""
+    if "name" not in _template:
+        name = f"kiosk_template_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        open_database(url, key_dir=tmp_root / "template-keys").dispose()
+        _template["name"] = name
+        _template["server"] = server_url
+    return _template["name"]
+
+
+def fresh_postgres_database(tmp_path: Path) -> Iterator[str]:
+    server_url = postgres_server_url()
+    template = _template_name(server_url, tmp_path)
+    name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if "name" in _template:
+        admin = create_engine(_template["server"], isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{_template["name"]}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'kiosk.sqlite3'}"
+    else:
+        yield from fresh_postgres_database(tmp_path)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """An open, migrated database of each kind."""
+    database = open_database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+
+
+@pytest.fixture
+def sqlite_db(sqlite_url: str) -> Iterator[Database]:
+    database = open_database(sqlite_url)
+    yield database
+    database.dispose()
