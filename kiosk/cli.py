@@ -239,7 +239,7 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
 def _drafts_purge(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import repository
 
-    hours = args.older_than_hours or settings.draft_retention_h
+    hours = settings.draft_retention_h if args.older_than_hours is None else args.older_than_hours
     if hours <= 0:
         print("--older-than-hours must be more than 0", file=sys.stderr)
         return EXIT_USAGE

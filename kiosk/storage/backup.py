@@ -95,6 +95,9 @@ def _pg_dump(db: Database, destination: Path) -> BackupResult:
     if url.password:
         env["PGPASSWORD"] = str(url.password)
     dsn = url.set(password=None).render_as_string(hide_password=False)
+    # Read before the dump starts, so the dump holds at least this head (writes may go on).
+    with db.begin() as session:
+        head = audit.current_head(session)
     done = subprocess.run(
         [pg_dump, "--format=custom", "--file", str(destination), "--dbname", dsn],
         capture_output=True,
@@ -105,8 +108,6 @@ def _pg_dump(db: Database, destination: Path) -> BackupResult:
     if done.returncode != 0:
         destination.unlink(missing_ok=True)
         raise BackupError(f"pg_dump failed: {done.stderr.strip()[:300]}")
-    with db.begin() as session:
-        head = audit.current_head(session)
     return BackupResult(destination, destination.stat().st_size, head.seq if head else 0, head)
 
 

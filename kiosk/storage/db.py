@@ -5,9 +5,10 @@ key store outside the data directory. A missing or wrong key fails closed: :clas
 and never a fresh empty database in place of the clinic's records.
 
 Every pooled SQLite connection, including ones opened after a reconnect, is keyed, runs WAL,
-``synchronous=FULL`` and foreign keys, and is checked to really have them. Transactions begin
-``IMMEDIATE`` (the pysqlite driver's own deferred BEGIN would let two writers race): a patient
-action is one transaction, its audit event included.
+``synchronous=FULL`` and foreign keys, and is checked to really have them. We issue BEGIN
+ourselves (the pysqlite driver's legacy transaction handling skips it for some statements);
+sessions begin ``IMMEDIATE`` so two writers queue rather than race: a patient action is one
+transaction, its audit event included.
 """
 
 from __future__ import annotations
@@ -74,8 +75,15 @@ def _prepare_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         raise PragmaError(f"the database connection did not take its settings: {found}")
 
 
-def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+BEGIN_OPTION = "kiosk_begin"
+
+
+def _begin(connection: Connection) -> None:
+    """Sessions (every write) begin IMMEDIATE: they queue for the one write lock up front instead
+    of failing part-way with a stale snapshot. Plain connections (checks, reports) begin
+    DEFERRED, so readers never wait for each other."""
+    mode = connection.get_execution_options().get(BEGIN_OPTION, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 @dataclass
@@ -120,7 +128,7 @@ def _sqlite_engine(path: Path, key: bytes) -> Engine:
     url = URL.create("sqlite+pysqlcipher", password=f"x'{key.hex()}'", database=str(path))
     engine = create_engine(url, poolclass=QueuePool, hide_parameters=True)
     event.listen(engine, "connect", _prepare_sqlite_connection)
-    event.listen(engine, "begin", _begin_immediate)
+    event.listen(engine, "begin", _begin)
     return engine
 
 
@@ -184,5 +192,9 @@ def open_database(
     except OpenError:
         engine.dispose()
         raise
-    sessions = sessionmaker(engine, expire_on_commit=False, info={AUDIT_KEY_INFO: audit_key})
+    sessions = sessionmaker(
+        engine.execution_options(**{BEGIN_OPTION: "IMMEDIATE"}),
+        expire_on_commit=False,
+        info={AUDIT_KEY_INFO: audit_key},
+    )
     return Database(engine, sessions, keys, path)

@@ -53,9 +53,10 @@ def _template_name(server_url: str, tmp_root: Path) -> str:
     return _template["name"]
 
 
-def fresh_postgres_database(tmp_path: Path) -> Iterator[str]:
+def fresh_postgres_database(tmp_path: Path, *, migrated: bool = True) -> Iterator[str]:
+    """A new database on the test server (at the newest schema, or empty), dropped after."""
     server_url = postgres_server_url()
-    template = _template_name(server_url, tmp_path)
+    template = _template_name(server_url, tmp_path) if migrated else "template0"
     name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -83,6 +84,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'nested' / 'kiosk.sqlite3'}"
     else:
         yield from fresh_postgres_database(tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database of each kind with no tables at all."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+    else:
+        yield from fresh_postgres_database(tmp_path, migrated=False)
 
 
 @pytest.fixture
