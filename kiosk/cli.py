@@ -173,6 +173,7 @@ def _open(settings: Settings, *, create: bool = False) -> Database:
 
 def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import audit
+    from kiosk.storage.health import anchor_file, load_anchor
 
     try:
         anchor = audit.Head.parse(args.head) if args.head else None
@@ -180,14 +181,19 @@ def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
         print(f"--head: {exc}", file=sys.stderr)
         return EXIT_USAGE
     db = _open(settings)
+    kept = ""
     try:
+        if anchor is None:  # the newest head this computer kept, when it has one
+            kept_file = anchor_file(db, paths.data_dir())
+            anchor = load_anchor(kept_file)
+            kept = f" (matches the head kept in {kept_file})" if anchor else ""
         with db.engine.connect() as connection:
             result = audit.verify(connection, db.audit_key, anchor)
     finally:
         db.dispose()
     if result.ok:
         head = f", head {result.head}" if result.head else ""
-        checked = " (matches the head given)" if anchor else ""
+        checked = kept or (" (matches the head given)" if anchor else "")
         print(f"ok: {result.events} audit events, chain unbroken{checked}{head}")
         return EXIT_OK
     print(f"BROKEN: {len(result.problems)} problem(s) in {result.events} audit events")
