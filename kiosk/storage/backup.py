@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.storage import audit
 from kiosk.storage.db import Database, OpenError, open_database
-from kiosk.storage.health import startup_check
+from kiosk.storage.health import anchor_file, anchor_file_for, save_anchor, startup_check
 
 
 class BackupError(RuntimeError):
@@ -152,4 +153,31 @@ def restore(source: Path, database_url: str, key_dir: Path) -> Path | None:
         _copy_sqlite(source_db, target)
     finally:
         source_db.dispose()
+    _reset_kept_head(target, aside, key_dir)
     return aside
+
+
+def _reset_kept_head(target: Path, aside: Path | None, key_dir: Path) -> None:
+    """The head kept beside the old file is newer than the backup: keep it with the old file
+    (it still vouches for that one) and record the restore, whose head is the new kept head.
+    Otherwise the next start-up would rightly report events missing from the end."""
+    restored = open_database(f"sqlite:///{target}", key_dir=key_dir, create=False)
+    try:
+        kept = anchor_file(restored, target.parent)
+        if kept.exists():
+            if aside is not None:
+                kept.replace(anchor_file_for(aside))
+            else:
+                kept.unlink()
+        with restored.begin() as session:
+            head = audit.append(
+                session,
+                actor="cli",
+                device=socket.gethostname(),
+                action="records.restored",
+                subject="",
+                now=dt.datetime.now(dt.UTC),
+            )
+        save_anchor(kept, head)
+    finally:
+        restored.dispose()

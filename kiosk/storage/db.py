@@ -65,6 +65,9 @@ def _prepare_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
+        # SQLCipher would print its own errors (a wrong key's "hmac check failed") to stderr;
+        # the caller turns them into one message for staff instead.
+        cursor.execute("PRAGMA cipher_log_level = NONE").fetchall()
         cursor.execute("SELECT count(*) FROM sqlite_master").fetchone()
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma).fetchall()

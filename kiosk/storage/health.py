@@ -23,10 +23,14 @@ from kiosk.storage.db import Database
 log = logging.getLogger(__name__)
 
 
+def anchor_file_for(database_file: Path) -> Path:
+    return database_file.with_name(database_file.name + ".audit-head")
+
+
 def anchor_file(db: Database, data_dir: Path) -> Path:
     """Where this kiosk keeps the newest audit head it saw, one file per database."""
     if db.path is not None:
-        return db.path.with_name(db.path.name + ".audit-head")
+        return anchor_file_for(db.path)
     where = db.engine.url.set(password=None).render_as_string(hide_password=True)
     return data_dir / f"audit-head-{hashlib.sha256(where.encode()).hexdigest()[:16]}"
 

@@ -1,0 +1,331 @@
+"""The records commands, run as staff would: ``kiosk audit verify``, ``backup``, ``restore`` and
+``drafts purge`` on an encrypted SQLite file, each in its own process.
+
+Exit codes are the contract (0 done, 1 refused or broken, 2 bad usage), messages are plain, and
+no output ever holds patient data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from kiosk import paths
+from kiosk.app.instance import acquire_single_instance
+from kiosk.domain.model import Packet
+from kiosk.storage import audit, repository
+from kiosk.storage.db import Database, open_database
+from kiosk.storage.models import VisitRecord
+from tests.conftest import CLINIC_TIME
+
+PATIENT = "Ottoline Syntheticson Peñalver"  # synthetic; must never appear in any output
+OTHER_PATIENT = "Benedikt Placeholder Ruiz"
+
+
+def _kiosk(*args: str, key_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``kiosk ARGS`` in a new process; check that its output holds no patient name."""
+    env = dict(os.environ)
+    if key_dir is not None:
+        env["KIOSK_KEY_DIR"] = str(key_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    for name in (PATIENT, OTHER_PATIENT):
+        for word in name.split():
+            assert word not in done.stdout + done.stderr
+    return done
+
+
+@dataclass(frozen=True)
+class Records:
+    """An encrypted SQLite database with two visits and their audit events."""
+
+    url: str
+    path: Path
+    visit_id: str
+
+    def open(self) -> Database:
+        return open_database(self.url, create=False)
+
+    def head(self) -> audit.Head:
+        db = self.open()
+        try:
+            with db.begin() as session:
+                head = audit.current_head(session)
+        finally:
+            db.dispose()
+        assert head is not None
+        return head
+
+
+def _add_visit(db: Database, packet: Packet, name: str, now: dt.datetime) -> str:
+    """A draft with its name and date of birth, written as the kiosk does (audit included)."""
+    with db.begin() as session:
+        visit_id = repository.start_visit(
+            session, packet=packet, language="en", kiosk_id="tablet-1", now=now
+        )
+        repository.audit(
+            session,
+            actor="patient",
+            device="tablet-1",
+            action="visit.started",
+            subject=visit_id,
+            now=now,
+        )
+    with db.begin() as session:
+        repository.save_answers(
+            session,
+            visit_id,
+            form=packet.form("intake"),
+            answers={"patient_name": name, "birth_date": "1961-02-03"},
+            removed=(),
+            now=now,
+        )
+        repository.set_identity(session, visit_id, name=name, birth_date="1961-02-03")
+        repository.audit(
+            session,
+            actor="patient",
+            device="tablet-1",
+            action="page.saved",
+            subject=visit_id,
+            now=now,
+        )
+    return visit_id
+
+
+@pytest.fixture
+def records(tmp_path: Path, packet: Packet) -> Iterator[Records]:
+    """A fresh database (keys in the test's KIOSK_KEY_DIR) with two visits, four events."""
+    path = tmp_path / "data" / "kiosk.sqlite3"
+    url = f"sqlite:///{path}"
+    db = open_database(url)
+    try:
+        visit_id = _add_visit(db, packet, PATIENT, CLINIC_TIME)
+        _add_visit(db, packet, OTHER_PATIENT, CLINIC_TIME + dt.timedelta(minutes=20))
+    finally:
+        db.dispose()
+    yield Records(url, path, visit_id)
+
+
+def test_audit_verify_passes_an_unbroken_trail(records: Records) -> None:
+    """Exit 0 and "ok" with the event count and the head, with or without the trusted head."""
+    head = records.head()
+    done = _kiosk("audit", "verify", "--database", records.url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ok: 4 audit events, chain unbroken")
+    assert str(head) in done.stdout
+    with_head = _kiosk("audit", "verify", "--database", records.url, "--head", str(head))
+    assert with_head.returncode == 0, with_head.stderr
+    assert "matches the head given" in with_head.stdout
+
+
+def test_audit_verify_finds_an_edited_event(records: Records) -> None:
+    """An event changed behind the kiosk's back (its trigger dropped first) fails with exit 1."""
+    db = records.open()
+    try:
+        with db.begin() as session:
+            session.execute(text("DROP TRIGGER audit_events_no_update"))
+            session.execute(text("UPDATE audit_events SET action = 'visit.viewed' WHERE seq = 2"))
+    finally:
+        db.dispose()
+    done = _kiosk("audit", "verify", "--database", records.url)
+    assert done.returncode == 1
+    assert done.stdout.startswith("BROKEN")
+    assert "event 2 was changed" in done.stdout
+
+
+def test_audit_verify_with_a_later_head_finds_events_cut_off_the_end(records: Records) -> None:
+    """A printed head beyond the trail's end means events were removed: exit 1; a head whose
+    mac differs from the stored event fails too."""
+    head = records.head()
+    later = audit.Head(head.seq + 3, "ab" * 32)
+    done = _kiosk("audit", "verify", "--database", records.url, "--head", str(later))
+    assert done.returncode == 1
+    assert "removed from the end" in done.stdout
+    forged = audit.Head(head.seq, "cd" * 32)
+    mismatch = _kiosk("audit", "verify", "--database", records.url, "--head", str(forged))
+    assert mismatch.returncode == 1
+    assert f"event {head.seq} does not match the printed head" in mismatch.stdout
+
+
+@pytest.mark.parametrize("bad", ["twelve", "12:xyz", "3:" + "g" * 64])
+def test_audit_verify_refuses_a_malformed_head(records: Records, bad: str) -> None:
+    """Bad ``--head`` text is a usage error (exit 2) with the expected shape, not a verdict."""
+    done = _kiosk("audit", "verify", "--database", records.url, "--head", bad)
+    assert done.returncode == 2
+    assert "--head: a chain head looks like 1234:<64 hexadecimal characters>" in done.stderr
+    assert done.stdout == ""
+
+
+def test_backup_command_writes_once_and_never_overwrites(records: Records, tmp_path: Path) -> None:
+    """``backup DEST`` makes DEST (exit 0); the same DEST again is refused (exit 1), unchanged."""
+    destination = tmp_path / "backups" / "monday.sqlite3"
+    done = _kiosk("backup", "--database", records.url, str(destination))
+    assert done.returncode == 0, done.stderr
+    assert destination.is_file()
+    assert f"backup: {destination}" in done.stdout
+    assert "4 audit events" in done.stdout
+    assert f"audit head: {records.head()}" in done.stdout
+    assert "keep a copy of that folder" in done.stdout
+    first = destination.read_bytes()
+
+    again = _kiosk("backup", "--database", records.url, str(destination))
+    assert again.returncode == 1
+    assert again.stderr.strip() == (
+        f"no backup made: {destination} already exists; choose a new file name"
+    )
+    assert destination.read_bytes() == first
+
+
+def test_drafts_purge_clears_old_drafts_only(records: Records, packet: Packet) -> None:
+    """A draft untouched for 3 hours loses its answers and name and is marked abandoned, with a
+    "visit.purged" audit event; a draft touched just now is kept as it is."""
+    db = records.open()
+    try:
+        old = _add_visit(db, packet, "Wilhelmina Fictive Abara", _hours_ago(3))
+        recent = _add_visit(db, packet, "Cosimo Notreal Baptiste", _hours_ago(0))
+    finally:
+        db.dispose()
+
+    done = _kiosk("drafts", "purge", "--database", records.url, "--older-than-hours", "1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("purged 1 ")  # the fixture's two drafts are from 2026
+    assert "Wilhelmina" not in done.stdout + done.stderr
+
+    db = records.open()
+    try:
+        with db.begin() as session:
+            purged = repository.get_visit(session, old)
+            assert purged.status == "abandoned"
+            assert (purged.patient_name, purged.name_search, purged.birth_date) == ("", "", "")
+            assert repository.load_answers(session, old) == {}
+            kept = repository.get_visit(session, recent)
+            assert kept.status == "draft"
+            assert repository.load_answers(session, recent)["patient_name"] == (
+                "Cosimo Notreal Baptiste"
+            )
+            events = repository.load_audit(session)
+        with db.engine.connect() as connection:
+            assert audit.verify(connection, db.audit_key).ok
+    finally:
+        db.dispose()
+    assert [(e.action, e.subject, e.actor) for e in events if e.action == "visit.purged"] == [
+        ("visit.purged", old, "system")
+    ]
+
+
+def _hours_ago(hours: int) -> dt.datetime:
+    return dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)
+
+
+def test_drafts_purge_refuses_zero_hours(records: Records) -> None:
+    """``--older-than-hours 0`` would purge a patient mid-visit: usage error, nothing purged."""
+    done = _kiosk("drafts", "purge", "--database", records.url, "--older-than-hours", "0")
+    assert done.returncode == 2
+    assert "more than 0" in done.stderr
+    db = records.open()
+    try:
+        with db.begin() as session:
+            assert repository.get_visit(session, records.visit_id).status == "draft"
+    finally:
+        db.dispose()
+
+
+def test_a_wrong_key_folder_is_refused_and_changes_nothing(
+    records: Records, tmp_path: Path
+) -> None:
+    """With another database's keys, every records command exits 1 saying the records cannot be
+    opened; the database file and the key folder stay byte for byte as they were."""
+    other_keys = tmp_path / "other-keys"
+    open_database(f"sqlite:///{tmp_path / 'other' / 'k.sqlite3'}", key_dir=other_keys).dispose()
+    key_files = {p.name: p.read_bytes() for p in other_keys.iterdir()}
+    before = records.path.read_bytes()
+    destination = tmp_path / "wrong-key.backup"
+    for command in (
+        ("audit", "verify"),
+        ("backup", str(destination)),
+        ("drafts", "purge", "--older-than-hours", "1"),
+    ):
+        done = _kiosk(*command, "--database", records.url, key_dir=other_keys)
+        assert done.returncode == 1, command
+        assert "The records cannot be opened:" in done.stderr
+        assert "cannot be opened with the key in" in done.stderr
+        assert "Nothing was changed" in done.stderr
+        assert done.stdout == ""
+    assert records.path.read_bytes() == before
+    assert {p.name: p.read_bytes() for p in other_keys.iterdir()} == key_files
+    assert not destination.exists()
+
+
+def test_a_missing_key_is_refused_and_not_replaced(records: Records, tmp_path: Path) -> None:
+    """An empty key folder is not filled with new keys: exit 1, the missing key named."""
+    empty = tmp_path / "empty-keys"
+    empty.mkdir()
+    before = records.path.read_bytes()
+    done = _kiosk("audit", "verify", "--database", records.url, key_dir=empty)
+    assert done.returncode == 1
+    assert "database.key is missing" in done.stderr
+    assert list(empty.iterdir()) == []
+    assert records.path.read_bytes() == before
+
+
+def test_records_commands_do_not_make_a_database_that_is_not_there(tmp_path: Path) -> None:
+    """``audit verify`` on a missing file says so (exit 1) and creates neither file nor keys."""
+    missing = tmp_path / "nowhere" / "kiosk.sqlite3"
+    done = _kiosk("audit", "verify", "--database", f"sqlite:///{missing}")
+    assert done.returncode == 1
+    assert "there is no database" in done.stderr
+    assert not missing.exists()
+    assert not paths.key_dir().exists()
+
+
+def test_restore_command_waits_for_the_kiosk_to_stop_then_restores(
+    records: Records, tmp_path: Path, packet: Packet
+) -> None:
+    """While the kiosk holds its lock, ``restore`` refuses (exit 1, the file untouched); once it
+    is stopped, the backup's records come back and the previous file is kept aside."""
+    backup_file = tmp_path / "backup.sqlite3"
+    assert _kiosk("backup", "--database", records.url, str(backup_file)).returncode == 0
+    db = records.open()
+    try:
+        later = _add_visit(db, packet, "Perpetua Sample Lindqvist", _hours_ago(0))
+    finally:
+        db.dispose()
+    before = records.path.read_bytes()
+
+    lock = acquire_single_instance(paths.data_dir())
+    assert lock is not None
+    try:
+        refused = _kiosk("restore", "--database", records.url, str(backup_file))
+    finally:
+        lock.unlock()
+    assert refused.returncode == 1
+    assert "Stop the kiosk" in refused.stderr
+    assert records.path.read_bytes() == before
+
+    done = _kiosk("restore", "--database", records.url, str(backup_file))
+    assert done.returncode == 0, done.stderr
+    assert f"restored from {backup_file}" in done.stdout
+    asides = list(records.path.parent.glob("kiosk.sqlite3.before-restore-*"))
+    assert len(asides) == 1
+    assert f"kept in {asides[0]}" in done.stdout
+    db = records.open()
+    try:
+        with db.begin() as session:
+            assert session.get(VisitRecord, later) is None
+            assert session.get(VisitRecord, records.visit_id) is not None
+    finally:
+        db.dispose()
