@@ -645,6 +645,8 @@ class VisitFlow(QObject):
             return
         self._remember_head(head)
         path = self._write_pdf(number, pdf)
+        if path is not None:  # a copy outside the database is an export: it is on the record
+            self.record("document.copy_written", actor="system", subject=visit_id)
         self.show_step()
         self.visit_finished.emit(FinishedVisit(visit_id, number, sha256, path))
 
