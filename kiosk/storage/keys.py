@@ -61,21 +61,37 @@ class KeyStore:
         return key
 
     def create(self, name: str) -> bytes:
-        """Write a new random key to ``name``; refuses to overwrite one that exists."""
+        """Write a new random key to ``name``; refuses to overwrite one that exists.
+
+        Crash-safe: the key is written and synced under a temporary name, then linked into
+        place (which fails if the name exists) and the folder synced, so a power cut leaves
+        either no key file or a whole one, never an empty file that locks the records."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.folder, 0o700)
         key = secrets.token_bytes(KEY_BYTES)
         path = self.path(name)
+        if path.exists():
+            raise KeyStoreError(f"the key file {path} already exists; it was not replaced")
+        temporary = self.folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise KeyStoreError(
-                f"the key file {path} already exists; it was not replaced"
-            ) from None
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key.hex() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(key.hex() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                raise KeyStoreError(
+                    f"the key file {path} already exists; it was not replaced"
+                ) from None
+        finally:
+            temporary.unlink(missing_ok=True)
+        folder_fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            os.fsync(folder_fd)
+        finally:
+            os.close(folder_fd)
         return key
 
     def read_or_create(self, name: str, *, may_create: bool) -> bytes:

@@ -212,6 +212,7 @@ def test_a_key_is_never_overwritten(tmp_path: Path) -> None:
         store.create(DATABASE_KEY)
     assert store.read(DATABASE_KEY) == first
     assert os.stat(store.path(DATABASE_KEY)).st_size == 65  # 64 hex digits and a newline
+    assert [p.name for p in store.folder.iterdir()] == [DATABASE_KEY]  # no temporary files left
 
 
 def test_a_write_is_refused_on_a_read_only_connection(sqlite_db: Database) -> None:
