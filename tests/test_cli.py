@@ -18,7 +18,7 @@ from kiosk.cli import main
 from kiosk.domain.model import Packet
 from kiosk.storage import audit
 from kiosk.storage.db import open_database
-from kiosk.storage.models import ConsentRecord, VisitRecord
+from kiosk.storage.models import AuditEventRecord, ConsentRecord, VisitRecord
 
 PHQ9_MILD_WITH_ITEM9 = {
     "phq9_1": 1,
@@ -156,9 +156,11 @@ def test_demo_writes_a_database_and_a_signed_pdf(tmp_path: Path, packet: Packet)
         assert visit.status == "signed"
         consent = session.scalars(select(ConsentRecord)).one()
         assert consent.document_version == packet.consent.version
-        head = audit.current_head(session)
+        signed = session.scalars(
+            select(AuditEventRecord).where(AuditEventRecord.action == "consent.signed")
+        ).one()
     db.dispose()
-    assert head is not None and str(head) in text.replace(" ", "")
+    assert str(audit.Head(signed.seq, signed.mac)) in text.replace(" ", "")
     with pytest.raises(DatabaseError, match="not a database"):
         create_engine(f"sqlite:///{database}").connect().exec_driver_sql("SELECT * FROM visits")
 

@@ -382,7 +382,7 @@ def open_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk | SafeMode
         db.dispose()
         return safe_mode(strings, health.problems)
     purge_drafts(db, settings, clock())
-    return build_kiosk(settings, db, clock)
+    return build_kiosk(settings, db, clock, strings)
 
 
 def purge_drafts(db: Database, settings: Settings, now: dt.datetime) -> int:
@@ -406,10 +406,12 @@ def safe_mode(strings: Strings, problems: list[str]) -> SafeMode:
     return SafeMode(window, problems)
 
 
-def build_kiosk(settings: Settings, db: Database, clock: Clock = local_now) -> Kiosk:
-    """Load forms and strings, wire the flow on ``db`` to a window on Welcome."""
+def build_kiosk(
+    settings: Settings, db: Database, clock: Clock = local_now, strings: Strings | None = None
+) -> Kiosk:
+    """Load forms (and strings, unless given), wire the flow on ``db`` to a window on Welcome."""
     packet = load_packet(settings.forms_dir, settings.text_values())
-    strings = load_strings(paths.STRINGS_DIR)
+    strings = strings or load_strings(paths.STRINGS_DIR)
     flow = VisitFlow(
         packet,
         strings,
