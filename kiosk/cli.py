@@ -404,6 +404,5 @@ def _demo(
     print(f"consent pdf: {finished.pdf_path}")
     print(f"document: {finished.document_number} sha256 {finished.pdf_sha256}")
     print(f"key folder: {settings.key_dir} (the database is encrypted with its database.key)")
-    kiosk.window.release()
-    kiosk.window.close()
+    kiosk.shutdown()
     return EXIT_OK

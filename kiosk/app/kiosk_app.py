@@ -348,6 +348,20 @@ class Kiosk:
     staff: StaffAccess
     db: Database
 
+    def shutdown(self) -> None:
+        """Close the window for good: the application-wide event filters go with it (a kiosk
+        rebuilt in the same process must not leave them behind) and the database is closed."""
+        app = QApplication.instance()
+        if app is not None:
+            for watcher in (self.guard.watcher, self.staff, self.window.keyboard):
+                if watcher is not None:
+                    app.removeEventFilter(watcher)
+        self.guard.watcher.disarm()
+        self.window.release()
+        self.window.close()
+        self.window.deleteLater()
+        self.db.dispose()
+
 
 @dataclass
 class SafeMode:

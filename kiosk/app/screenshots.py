@@ -122,8 +122,7 @@ def _walk(  # noqa: PLR0917 - one call per variant, all arguments named at the c
         wrong = next(c.value for c in first.choices if c.value != first.correct)
         answers = {**consent_answers(kiosk.flow.packet), **answers, first.id: wrong}
     DemoPatient(kiosk, language=language, answers=answers, on_screen=on_screen).run()
-    kiosk.window.release()
-    kiosk.window.close()
+    kiosk.shutdown()
     shutil.rmtree(scratch, ignore_errors=True)
     return written
 

@@ -174,9 +174,7 @@ def kiosk_factory(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskFactory]:
 
     yield make
     for kiosk in built:
-        kiosk.window.release()
-        kiosk.window.close()
-        kiosk.db.dispose()
+        kiosk.shutdown()
 
 
 @pytest.fixture

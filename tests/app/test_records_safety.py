@@ -119,10 +119,11 @@ def _open(settings: Settings) -> Kiosk | SafeMode:
 
 
 def _close(result: Kiosk | SafeMode) -> None:
-    result.window.release()
-    result.window.close()
     if isinstance(result, Kiosk):
-        result.db.dispose()
+        result.shutdown()
+    else:
+        result.window.close()
+        result.window.deleteLater()
 
 
 def _make_records(settings: Settings) -> None:
