@@ -25,6 +25,7 @@ from kiosk.storage import audit, repository
 from kiosk.storage.db import Database, open_database
 from kiosk.storage.models import VisitRecord
 from tests.conftest import CLINIC_TIME
+from tests.storage.conftest import add_draft
 
 PATIENT = "Ottoline Syntheticson Peñalver"  # synthetic; must never appear in any output
 OTHER_PATIENT = "Benedikt Placeholder Ruiz"
@@ -71,41 +72,6 @@ class Records:
         return head
 
 
-def _add_visit(db: Database, packet: Packet, name: str, now: dt.datetime) -> str:
-    """A draft with its name and date of birth, written as the kiosk does (audit included)."""
-    with db.begin() as session:
-        visit_id = repository.start_visit(
-            session, packet=packet, language="en", kiosk_id="tablet-1", now=now
-        )
-        repository.audit(
-            session,
-            actor="patient",
-            device="tablet-1",
-            action="visit.started",
-            subject=visit_id,
-            now=now,
-        )
-    with db.begin() as session:
-        repository.save_answers(
-            session,
-            visit_id,
-            form=packet.form("intake"),
-            answers={"patient_name": name, "birth_date": "1961-02-03"},
-            removed=(),
-            now=now,
-        )
-        repository.set_identity(session, visit_id, name=name, birth_date="1961-02-03")
-        repository.audit(
-            session,
-            actor="patient",
-            device="tablet-1",
-            action="page.saved",
-            subject=visit_id,
-            now=now,
-        )
-    return visit_id
-
-
 @pytest.fixture
 def records(tmp_path: Path, packet: Packet) -> Iterator[Records]:
     """A fresh database (keys in the test's KIOSK_KEY_DIR) with two visits, four events."""
@@ -113,8 +79,8 @@ def records(tmp_path: Path, packet: Packet) -> Iterator[Records]:
     url = f"sqlite:///{path}"
     db = open_database(url)
     try:
-        visit_id = _add_visit(db, packet, PATIENT, CLINIC_TIME)
-        _add_visit(db, packet, OTHER_PATIENT, CLINIC_TIME + dt.timedelta(minutes=20))
+        visit_id = add_draft(db, packet, PATIENT, CLINIC_TIME)
+        add_draft(db, packet, OTHER_PATIENT, CLINIC_TIME + dt.timedelta(minutes=20))
     finally:
         db.dispose()
     yield Records(url, path, visit_id)
@@ -195,8 +161,8 @@ def test_drafts_purge_clears_old_drafts_only(records: Records, packet: Packet) -
     "visit.purged" audit event; a draft touched just now is kept as it is."""
     db = records.open()
     try:
-        old = _add_visit(db, packet, "Wilhelmina Fictive Abara", _hours_ago(3))
-        recent = _add_visit(db, packet, "Cosimo Notreal Baptiste", _hours_ago(0))
+        old = add_draft(db, packet, "Wilhelmina Fictive Abara", _hours_ago(3))
+        recent = add_draft(db, packet, "Cosimo Notreal Baptiste", _hours_ago(0))
     finally:
         db.dispose()
 
@@ -301,7 +267,7 @@ def test_restore_command_waits_for_the_kiosk_to_stop_then_restores(
     assert _kiosk("backup", "--database", records.url, str(backup_file)).returncode == 0
     db = records.open()
     try:
-        later = _add_visit(db, packet, "Perpetua Sample Lindqvist", _hours_ago(0))
+        later = add_draft(db, packet, "Perpetua Sample Lindqvist", _hours_ago(0))
     finally:
         db.dispose()
     before = records.path.read_bytes()

@@ -8,6 +8,7 @@ except under ``CI=true``, where that is a failure.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,9 +18,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from kiosk.domain.model import Packet
+from kiosk.storage import repository
 from kiosk.storage.db import Database, open_database
+from tests.conftest import CLINIC_TIME
 
 TEST_URL_VARIABLE = "KIOSK_TEST_DATABASE_URL"
+BIRTH_DATE = "1961-03-05"
 _template: dict[str, str] = {}
 
 
@@ -113,3 +118,41 @@ def sqlite_db(sqlite_url: str) -> Iterator[Database]:
     database = open_database(sqlite_url)
     yield database
     database.dispose()
+
+
+def add_draft(
+    db: Database, packet: Packet, name: str, now: dt.datetime = CLINIC_TIME, kiosk: str = "kiosk-1"
+) -> str:
+    """A draft visit with its name page, written as the kiosk does: each action one transaction
+    with its audit event. Returns the visit id."""
+    with db.begin() as session:
+        visit_id = repository.start_visit(
+            session, packet=packet, language="en", kiosk_id=kiosk, now=now
+        )
+        repository.audit(
+            session,
+            actor="patient",
+            device=kiosk,
+            action="visit.started",
+            subject=visit_id,
+            now=now,
+        )
+    with db.begin() as session:
+        repository.save_answers(
+            session,
+            visit_id,
+            form=packet.form("intake"),
+            answers={"patient_name": name, "birth_date": BIRTH_DATE},
+            removed=(),
+            now=now,
+        )
+        repository.set_identity(session, visit_id, name=name, birth_date=BIRTH_DATE)
+        repository.audit(
+            session,
+            actor="patient",
+            device=kiosk,
+            action="visit.page_saved",
+            subject=visit_id,
+            now=now,
+        )
+    return visit_id

@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -28,44 +27,12 @@ from kiosk.storage.db import Database, OpenError, open_database
 from kiosk.storage.health import anchor_file, load_anchor
 from kiosk.storage.models import VisitRecord
 from tests.conftest import CLINIC_TIME
-from tests.storage.conftest import fresh_postgres_database, postgres_server_url
+from tests.storage.conftest import add_draft, fresh_postgres_database
 
 # Synthetic patients only: distinctive words to look for in raw bytes.
 PATIENTS = ("Quintessa Fakename Núñez", "Barnaby Madeup Ortega", "Ximena Inventada Ruiz")
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
-
-
-def _add_visit(db: Database, packet: Packet, name: str, minute: int = 0) -> str:
-    """One draft visit with a name page, as the kiosk writes it: one action, one transaction."""
-    now = CLINIC_TIME + dt.timedelta(minutes=minute)
-    intake = packet.form("intake")
-    with db.begin() as session:
-        visit_id = repository.start_visit(
-            session, packet=packet, language="en", kiosk_id="tablet-1", now=now
-        )
-        repository.audit(
-            session,
-            actor="patient",
-            device="tablet-1",
-            action="visit.started",
-            subject=visit_id,
-            now=now,
-        )
-    with db.begin() as session:
-        repository.save_answers(
-            session, visit_id, form=intake, answers={"patient_name": name}, removed=(), now=now
-        )
-        repository.set_identity(session, visit_id, name=name, birth_date="1970-01-01")
-        repository.audit(
-            session,
-            actor="patient",
-            device="tablet-1",
-            action="page.saved",
-            subject=visit_id,
-            now=now,
-        )
-    return visit_id
 
 
 def _records(db: Database) -> dict[str, dict[str, AnswerValue]]:
@@ -94,7 +61,7 @@ def test_backup_writes_a_checked_copy_and_reports_the_audit_head(
 ) -> None:
     """On both databases ``backup`` makes a new file and reports the trail's size and head."""
     for number, name in enumerate(PATIENTS[:2]):
-        _add_visit(db, packet, name, number)
+        add_draft(db, packet, name, CLINIC_TIME + dt.timedelta(minutes=number))
     destination = tmp_path / "backups" / "records.backup"
     result = backup(db, destination)
     assert result.path == destination
@@ -120,7 +87,7 @@ def test_backup_leaves_out_an_unfinished_transaction_and_does_not_wait_for_it(
     db: Database, packet: Packet, tmp_path: Path
 ) -> None:
     """A backup taken while a patient action is half-written holds only committed records."""
-    kept = _add_visit(db, packet, PATIENTS[0])
+    kept = add_draft(db, packet, PATIENTS[0])
     with db.begin() as session:
         repository.start_visit(
             session, packet=packet, language="en", kiosk_id="tablet-2", now=CLINIC_TIME
@@ -142,7 +109,7 @@ def test_sqlite_backup_is_encrypted_and_opens_with_the_same_keys(
     """The copy has no plaintext header or patient name, opens with the clinic's key folder
     (and no other), and holds the same visits and the same verifying audit chain."""
     for number, name in enumerate(PATIENTS):
-        _add_visit(sqlite_db, packet, name, number)
+        add_draft(sqlite_db, packet, name, CLINIC_TIME + dt.timedelta(minutes=number))
     result = backup(sqlite_db, tmp_path / "copy.sqlite3")
     raw = result.path.read_bytes()
     assert not raw.startswith(SQLITE_HEADER)
@@ -173,10 +140,10 @@ def test_restore_brings_back_exactly_the_backed_up_records(
     """Records added after the backup are gone from the live database after a restore, and
     the database as it was is kept aside, whole."""
     db = open_database(sqlite_url)
-    _add_visit(db, packet, PATIENTS[0])
+    add_draft(db, packet, PATIENTS[0])
     backed_up = _records(db)
     result = backup(db, tmp_path / "backups" / "monday.sqlite3")
-    later = _add_visit(db, packet, PATIENTS[1], 5)
+    later = add_draft(db, packet, PATIENTS[1], CLINIC_TIME + dt.timedelta(minutes=5))
     before_restore = _records(db)
     with db.begin() as session:  # the kiosk kept the newest head, as it does when signing
         newest = audit.current_head(session)
@@ -218,7 +185,7 @@ def test_restore_replaces_a_damaged_file_and_keeps_its_bytes(
 ) -> None:
     """A live file that no longer opens is moved aside untouched; the backup takes its place."""
     db = open_database(sqlite_url)
-    _add_visit(db, packet, PATIENTS[2])
+    add_draft(db, packet, PATIENTS[2])
     backed_up = _records(db)
     result = backup(db, tmp_path / "records.backup")
     db.dispose()
@@ -243,7 +210,7 @@ def test_restore_into_a_missing_file_sets_nothing_aside(
 ) -> None:
     """With the live database deleted, restore writes it back and has nothing to keep aside."""
     db = open_database(sqlite_url)
-    _add_visit(db, packet, PATIENTS[0])
+    add_draft(db, packet, PATIENTS[0])
     backed_up = _records(db)
     result = backup(db, tmp_path / "records.backup")
     db.dispose()
@@ -265,7 +232,7 @@ def test_restore_refuses_what_it_cannot_check_and_changes_nothing(
 ) -> None:
     """A missing backup, a file that is not a backup, or a PostgreSQL URL: the live file stays."""
     db = open_database(sqlite_url)
-    _add_visit(db, packet, PATIENTS[0])
+    add_draft(db, packet, PATIENTS[0])
     db.dispose()
     assert db.path is not None
     live_bytes = db.path.read_bytes()
@@ -289,19 +256,9 @@ def postgres_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def empty_postgres_url() -> Iterator[str]:
-    """A new database with no tables, made with the server's admin URL, dropped afterwards."""
-    server_url = postgres_server_url()
-    name = f"kiosk_restore_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def empty_postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A new database with no tables on the test server, dropped afterwards."""
+    yield from fresh_postgres_database(tmp_path, migrated=False)
 
 
 def _pg_restore(backup_file: Path, database_url: str) -> None:
@@ -334,7 +291,7 @@ def test_postgres_dump_restores_into_a_new_database(
     db = open_database(postgres_url)
     try:
         for number, name in enumerate(PATIENTS):
-            _add_visit(db, packet, name, number)
+            add_draft(db, packet, name, CLINIC_TIME + dt.timedelta(minutes=number))
         original = _records(db)
         result = backup(db, tmp_path / "records.pgdump")
     finally:
@@ -368,11 +325,13 @@ def test_postgres_backup_reports_a_head_that_is_in_the_dump(
 
     def pg_dump_then_a_write(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         done: subprocess.CompletedProcess[str] = real_run(*args, **kwargs)
-        _add_visit(db, packet, PATIENTS[1], 9)  # lands just after the dump's snapshot
+        add_draft(
+            db, packet, PATIENTS[1], CLINIC_TIME + dt.timedelta(minutes=9)
+        )  # lands just after the dump's snapshot
         return done
 
     try:
-        _add_visit(db, packet, PATIENTS[0])
+        add_draft(db, packet, PATIENTS[0])
         with monkeypatch.context() as patch:
             patch.setattr(backup_module, "subprocess", SimpleNamespace(run=pg_dump_then_a_write))
             result = backup(db, tmp_path / "records.pgdump")

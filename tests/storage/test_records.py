@@ -27,44 +27,9 @@ from kiosk.storage.models import (
 )
 from kiosk.storage.search import fold_name, search_visits
 from tests.conftest import CLINIC_TIME
+from tests.storage.conftest import add_draft
 
 NAME = "Rosa Álvarez-Núñez"
-
-
-def _visit(
-    db: Database, packet: Packet, *, name: str = NAME, now: dt.datetime = CLINIC_TIME
-) -> str:
-    with db.begin() as session:
-        visit_id = repository.start_visit(
-            session, packet=packet, language="en", kiosk_id="kiosk-1", now=now
-        )
-        repository.audit(
-            session,
-            actor="patient",
-            device="kiosk-1",
-            action="visit.started",
-            subject=visit_id,
-            now=now,
-        )
-    with db.begin() as session:
-        repository.save_answers(
-            session,
-            visit_id,
-            form=packet.form("intake"),
-            answers={"patient_name": name, "birth_date": "1961-03-05"},
-            removed=[],
-            now=now,
-        )
-        repository.set_identity(session, visit_id, name=name, birth_date="1961-03-05")
-        repository.audit(
-            session,
-            actor="patient",
-            device="kiosk-1",
-            action="visit.page_saved",
-            subject=visit_id,
-            now=now,
-        )
-    return visit_id
 
 
 def _sign(db: Database, packet: Packet, visit_id: str) -> int:
@@ -198,7 +163,7 @@ def _refused(db: Database, statement: str, **params: object) -> str:
 
 @pytest.fixture
 def signed(db: Database, packet: Packet) -> Iterator[tuple[Database, str, int]]:
-    visit_id = _visit(db, packet)
+    visit_id = add_draft(db, packet, NAME)
     consent_id = _sign(db, packet, visit_id)
     yield db, visit_id, consent_id
 
@@ -266,7 +231,7 @@ def test_a_correction_is_a_new_consent_that_points_to_the_old_one(
 
 
 def test_drafts_stay_editable_until_signed(db: Database, packet: Packet) -> None:
-    visit_id = _visit(db, packet)
+    visit_id = add_draft(db, packet, NAME)
     with db.begin() as session:
         repository.set_identity(session, visit_id, name="Rosa Alvarez", birth_date="1961-03-05")
         session.execute(text("DELETE FROM answers WHERE visit_id = :id"), {"id": visit_id})
@@ -406,7 +371,7 @@ def test_a_head_is_read_as_printed() -> None:
 
 
 def test_no_patient_data_in_the_audit_trail(db: Database, packet: Packet) -> None:
-    visit_id = _visit(db, packet)
+    visit_id = add_draft(db, packet, NAME)
     _sign(db, packet, visit_id)
     with db.begin() as session:
         rows = session.execute(select(AuditEventRecord)).scalars().all()
@@ -421,7 +386,7 @@ def test_no_patient_data_in_the_audit_trail(db: Database, packet: Packet) -> Non
 def test_a_failure_after_the_audit_event_leaves_nothing_of_the_action(
     db: Database, packet: Packet
 ) -> None:
-    visit_id = _visit(db, packet)
+    visit_id = add_draft(db, packet, NAME)
     with db.begin() as session:
         before = (len(repository.load_audit(session)), repository.load_answers(session, visit_id))
 
@@ -461,9 +426,9 @@ def test_a_failure_after_the_audit_event_leaves_nothing_of_the_action(
 def test_abandoned_drafts_are_purged_and_audited_signed_visits_are_kept(
     db: Database, packet: Packet
 ) -> None:
-    old = _visit(db, packet, name="Ana Old", now=CLINIC_TIME - dt.timedelta(hours=80))
-    recent = _visit(db, packet, name="Ana Recent", now=CLINIC_TIME - dt.timedelta(hours=1))
-    done = _visit(db, packet, name="Ana Signed", now=CLINIC_TIME - dt.timedelta(hours=90))
+    old = add_draft(db, packet, "Ana Old", now=CLINIC_TIME - dt.timedelta(hours=80))
+    recent = add_draft(db, packet, "Ana Recent", now=CLINIC_TIME - dt.timedelta(hours=1))
+    done = add_draft(db, packet, "Ana Signed", now=CLINIC_TIME - dt.timedelta(hours=90))
     _sign(db, packet, done)
     with db.begin() as session:
         purged = repository.purge_abandoned_drafts(
@@ -508,9 +473,9 @@ def test_names_are_folded_for_search(typed: str, folded: str) -> None:
 def test_search_ignores_case_and_accents_and_filters_by_birth_date(
     db: Database, packet: Packet
 ) -> None:
-    first = _visit(db, packet, name="José Álvarez")
-    _visit(db, packet, name="Josefina Alvarado")
-    _visit(db, packet, name="María 100%_Test")
+    first = add_draft(db, packet, "José Álvarez")
+    add_draft(db, packet, "Josefina Alvarado")
+    add_draft(db, packet, "María 100%_Test")
     with db.begin() as session:
         assert [v.visit_id for v in search_visits(session, "jose alvarez")] == [first]
         assert {v.patient_name for v in search_visits(session, "JOSE")} == {
@@ -546,7 +511,7 @@ def test_name_search_uses_the_index(db: Database) -> None:
 
 
 def test_every_saved_visit_has_its_folded_name(db: Database, packet: Packet) -> None:
-    visit_id = _visit(db, packet, name="Ånne  Ñ")
+    visit_id = add_draft(db, packet, "Ånne  Ñ")
     with db.begin() as session:
         stored = session.get(VisitRecord, visit_id)
         assert stored is not None and stored.name_search == "anne n"
