@@ -121,7 +121,12 @@ def sqlite_db(sqlite_url: str) -> Iterator[Database]:
 
 
 def add_draft(
-    db: Database, packet: Packet, name: str, now: dt.datetime = CLINIC_TIME, kiosk: str = "kiosk-1"
+    db: Database,
+    packet: Packet,
+    name: str,
+    now: dt.datetime = CLINIC_TIME,
+    kiosk: str = "kiosk-1",
+    birth_date: str = BIRTH_DATE,
 ) -> str:
     """A draft visit with its name page, written as the kiosk does: each action one transaction
     with its audit event. Returns the visit id."""
@@ -142,11 +147,11 @@ def add_draft(
             session,
             visit_id,
             form=packet.form("intake"),
-            answers={"patient_name": name, "birth_date": BIRTH_DATE},
+            answers={"patient_name": name, "birth_date": birth_date},
             removed=(),
             now=now,
         )
-        repository.set_identity(session, visit_id, name=name, birth_date=BIRTH_DATE)
+        repository.set_identity(session, visit_id, name=name, birth_date=birth_date)
         repository.audit(
             session,
             actor="patient",

@@ -18,10 +18,10 @@ from pathlib import Path
 from kiosk import paths
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import AnswerValue
-from kiosk.storage import repository
 from kiosk.storage.db import open_database
+from tests.storage.conftest import add_draft
 
-ACTIONS_PER_VISIT = 3  # start, name page, birth-date page: one audit event each
+ACTIONS_PER_VISIT = 2  # start, then the name page: one audit event each
 WAIT_FOR_GO_S = 60.0
 
 
@@ -39,7 +39,6 @@ def expected_answers(device: str, number: int) -> dict[str, AnswerValue]:
 
 def write_visits(url: str, device: str, count: int, go_file: Path) -> dict[str, object]:
     packet = load_packet(paths.FORMS_DIR)
-    intake = packet.form("intake")
     db = open_database(url, create=False)
     try:
         go_file.with_name(f"{go_file.name}.{device}.ready").touch()
@@ -53,55 +52,14 @@ def write_visits(url: str, device: str, count: int, go_file: Path) -> dict[str, 
         for number in range(count):
             answers = expected_answers(device, number)
             now = dt.datetime.now(dt.UTC)
-            with db.begin() as session:
-                visit_id = repository.start_visit(
-                    session, packet=packet, language="en", kiosk_id=device, now=now
-                )
-                repository.audit(
-                    session,
-                    actor="patient",
-                    device=device,
-                    action="visit.started",
-                    subject=visit_id,
-                    now=now,
-                )
-            with db.begin() as session:
-                repository.save_answers(
-                    session,
-                    visit_id,
-                    form=intake,
-                    answers={"patient_name": answers["patient_name"]},
-                    removed=(),
-                    now=now,
-                )
-                repository.set_identity(
-                    session, visit_id, name=str(answers["patient_name"]), birth_date=""
-                )
-                repository.audit(
-                    session,
-                    actor="patient",
-                    device=device,
-                    action="page.saved",
-                    subject=visit_id,
-                    now=now,
-                )
-            with db.begin() as session:
-                repository.save_answers(
-                    session,
-                    visit_id,
-                    form=intake,
-                    answers={"birth_date": answers["birth_date"]},
-                    removed=(),
-                    now=now,
-                )
-                repository.audit(
-                    session,
-                    actor="patient",
-                    device=device,
-                    action="page.saved",
-                    subject=visit_id,
-                    now=now,
-                )
+            visit_id = add_draft(
+                db,
+                packet,
+                str(answers["patient_name"]),
+                now,
+                kiosk=device,
+                birth_date=str(answers["birth_date"]),
+            )
             visit_ids.append(visit_id)
         return {"device": device, "visits": visit_ids, "started": started, "finished": time.time()}
     finally:
