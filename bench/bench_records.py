@@ -49,6 +49,7 @@ from tests.storage.crash_writer import (
     page_plan,
     run_trial,
 )
+from tests.storage.crash_writer import save_page as save_page_as_the_app_does
 
 SEED = 20261122
 
@@ -129,26 +130,7 @@ def save_latency(runs: int, folder: Path, packet: Packet) -> None:
         )
 
     def save_page() -> None:
-        now = dt.datetime.now(dt.UTC)
-        with db.begin() as session:
-            repository.save_answers(
-                session, visit_id, form=page.form, answers=answers, removed=[], now=now
-            )
-            repository.set_identity(
-                session,
-                visit_id,
-                name=str(answers.get("patient_name", "")),
-                birth_date=str(answers.get("birth_date", "")),
-            )
-            repository.save_scores(session, visit_id, [], now)
-            repository.audit(
-                session,
-                actor="patient",
-                device=KIOSK_ID,
-                action="visit.page_saved",
-                subject=visit_id,
-                now=now,
-            )
+        save_page_as_the_app_does(db, visit_id, page.form, answers, answers)
 
     raw = sqlite3.connect(folder / "raw.sqlite3", isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL").fetchall()

@@ -149,7 +149,10 @@ def engine_for(url: str, keys: KeyStore, *, create: bool) -> tuple[Engine, Path 
     """An engine for ``url`` and whether the database is brand new (so keys may be made)."""
     path = sqlite_path(url)
     if path is None:
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True), None, False
+        parsed = make_url(url)
+        if parsed.drivername in ("postgresql", "postgres"):  # the driver we ship: psycopg 3
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True), None, False
     exists = path.exists() and path.stat().st_size > 0
     if not exists and not create:
         raise OpenError(f"there is no database at {path}")

@@ -39,7 +39,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -156,6 +156,28 @@ def _ack(
     out.flush()
 
 
+def save_page(
+    db: Database,
+    visit_id: str,
+    form: Form,
+    answers: Mapping[str, AnswerValue],
+    answered: Mapping[str, AnswerValue],
+) -> audit_chain.Head:
+    """One answered page in the app's one transaction: the answers, the visit's name and date of
+    birth so far (``answered``), its scores and the "visit.page_saved" event."""
+    now = _now()
+    with db.begin() as session:
+        repository.save_answers(session, visit_id, form=form, answers=answers, removed=[], now=now)
+        repository.set_identity(
+            session,
+            visit_id,
+            name=str(answered.get("patient_name", "")),
+            birth_date=str(answered.get("birth_date", "")),
+        )
+        repository.save_scores(session, visit_id, [], now)
+        return _audit(session, "visit.page_saved", visit_id)
+
+
 def save_visit(
     db: Database,
     packet: Packet,
@@ -176,19 +198,7 @@ def save_visit(
     for number, page in enumerate(plan[: pages_for(visit_number, plan)], start=1):
         answers = {item.id: answer_for(item, visit_number) for item in page.items}
         answered.update(answers)
-        now = _now()
-        with db.begin() as session:
-            repository.save_answers(
-                session, visit_id, form=page.form, answers=answers, removed=[], now=now
-            )
-            repository.set_identity(
-                session,
-                visit_id,
-                name=str(answered.get("patient_name", "")),
-                birth_date=str(answered.get("birth_date", "")),
-            )
-            repository.save_scores(session, visit_id, [], now)
-            head = _audit(session, "visit.page_saved", visit_id)
+        head = save_page(db, visit_id, page.form, answers, answered)
         _ack(out, visit_id, "page", number, head)
 
     if visit_number % SIGN_EVERY != SIGN_EVERY - 1:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, select, text
@@ -516,3 +517,12 @@ def test_every_saved_visit_has_its_folded_name(db: Database, packet: Packet) -> 
         stored = session.get(VisitRecord, visit_id)
         assert stored is not None and stored.name_search == "anne n"
         assert session.scalars(select(AnswerRecord.item_id)).all()
+
+
+def test_a_plain_postgresql_url_uses_psycopg_3(tmp_path: Path) -> None:
+    engine, path, _ = engine_for(
+        "postgresql://kiosk@db.clinic.example/kiosk", KeyStore(tmp_path), create=False
+    )
+    assert path is None
+    assert engine.dialect.driver == "psycopg"
+    engine.dispose()
