@@ -75,6 +75,21 @@ def _parser() -> argparse.ArgumentParser:
     reset = staff_commands.add_parser("reset-pin", parents=[common], help="set a new PIN")
     reset.add_argument("staff_id", metavar="ID")
     reset.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+    verify_pdf = commands.add_parser(
+        "verify",
+        parents=[common],
+        help="check a consent PDF: sealed by this clinic, unchanged, and in the records",
+    )
+    verify_pdf.add_argument("pdf", type=Path, metavar="FILE.pdf")
+
+    certs = commands.add_parser("certs", help="the clinic's seal certificates")
+    certs_commands = certs.add_subparsers(dest="certs_command", required=True, metavar="ACTION")
+    certs_commands.add_parser(
+        "init",
+        parents=[common],
+        help="create the clinic's root certificate and this kiosk's seal certificate",
+    )
+
     audit = commands.add_parser("audit", help="check the audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = audit_commands.add_parser(
@@ -122,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backup": _backup,
         "restore": _restore,
         "drafts": _drafts_purge,
+        "verify": _verify_pdf,
+        "certs": _certs_init,
     }
     if args.command in records_commands:
         try:
@@ -200,6 +217,68 @@ def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     for problem in result.problems:
         print(f"  {problem}")
     return EXIT_FAILED
+
+
+def _certs_init(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.documents.seal import Certificates, SealError, init_certificates
+
+    try:
+        made = init_certificates(
+            Certificates(settings.key_dir),
+            clinic_name=settings.clinic_name,
+            kiosk_id=settings.kiosk_id,
+        )
+    except SealError as exc:
+        print(f"not done: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"clinic root: {made.root_subject}")
+    print(f"kiosk seal:  {made.seal_subject}, valid until {made.seal_not_after:%Y-%m-%d}")
+    print(f"seal certificate SHA-256: {made.seal_fingerprint}")
+    print(f"private keys (mode 0600) in {settings.key_dir}: keep a copy with the key backup")
+    return EXIT_OK
+
+
+def _verify_pdf(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 only when the seal is valid, intact, ours, covers the whole file, and the file's
+    SHA-256 is a document in the records."""
+    from kiosk.documents.seal import Certificates, check_seal
+    from kiosk.storage import repository
+
+    try:
+        data = args.pdf.read_bytes()
+    except OSError as exc:
+        print(f"NOT VALID: {args.pdf} cannot be read ({exc.strerror})")
+        return EXIT_FAILED
+    result = check_seal(data, Certificates(settings.key_dir))
+    found = None
+    try:
+        db = _open(settings)
+    except RecordsUnavailableError as exc:
+        result.reasons.append(f"the records cannot be opened to compare: {exc}")
+    else:
+        try:
+            with db.begin() as session:
+                found = repository.find_document(session, result.sha256)
+        finally:
+            db.dispose()
+        if found is None:
+            result.reasons.append(
+                "no document with this file's fingerprint is in the records: it is not a "
+                "consent this clinic stored, or it was changed"
+            )
+    if result.reasons:
+        print(f"NOT VALID: {args.pdf.name}")
+        for reason in result.reasons:
+            print(f"  - {reason}")
+        print(f"  SHA-256 {result.sha256}")
+        return EXIT_FAILED
+    assert found is not None
+    when = f" at {result.signed_at:%Y-%m-%d %H:%M:%S %Z}" if result.signed_at else ""
+    print(f"VALID: {args.pdf.name}")
+    print(f"  sealed by {result.signer}{when}; the seal covers the whole file, unchanged")
+    print(f"  matches {found.document_number} ({found.kind}) stored {found.created_at:%Y-%m-%d}")
+    print(f"  SHA-256 {result.sha256}")
+    return EXIT_OK
 
 
 def _backup(settings: Settings, args: argparse.Namespace) -> int:

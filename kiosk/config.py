@@ -60,6 +60,7 @@ class Settings:
     keyboard: str = "builtin"  # the on-screen keyboard: builtin, or none (a real keyboard)
     key_dir: Path = field(default_factory=paths.key_dir)  # the clinic's keys, not in the data dir
     draft_retention_h: int = DEFAULT_DRAFT_RETENTION_H
+    certificates: str = "create"  # no seal certificates at start: create them, or require them
 
     @classmethod
     def load(cls, database_url: str | None = None, forms_dir: Path | None = None) -> Settings:
@@ -94,6 +95,7 @@ class Settings:
             draft_retention_h=_int_env(
                 "KIOSK_DRAFT_RETENTION_H", DEFAULT_DRAFT_RETENTION_H, "hours"
             ),
+            certificates=_choice_env("KIOSK_CERTIFICATES", ("create", "require"), "create"),
         )
 
     def text_values(self) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from kiosk import paths
+from kiosk.documents.seal import Certificates, init_certificates
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import Packet
 from kiosk.domain.strings import Strings, load_strings
@@ -20,11 +22,25 @@ from kiosk.domain.strings import Strings, load_strings
 CLINIC_TIME = dt.datetime(2026, 11, 22, 9, 14, 3, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
 
 
+@pytest.fixture(scope="session")
+def seal_certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One synthetic clinic PKI for the whole run (making RSA keys takes most of a second)."""
+    folder = tmp_path_factory.mktemp("seal-certificates")
+    init_certificates(Certificates(folder), clinic_name="Test Clinic", kiosk_id="test-kiosk")
+    return folder
+
+
 @pytest.fixture(autouse=True)
-def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets its own data and key folders; the real ones are never touched."""
+def _private_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seal_certificates: Path
+) -> Iterator[None]:
+    """Every test gets its own data and key folders (the key folder holding a copy of the test
+    clinic's seal certificates); the real ones are never touched."""
     monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("KIOSK_KEY_DIR", str(tmp_path / "keys"))
+    keys = tmp_path / "keys"
+    shutil.copytree(seal_certificates, keys)
+    os.chmod(keys, 0o700)
+    monkeypatch.setenv("KIOSK_KEY_DIR", str(keys))
     for name in ("KIOSK_DATABASE_URL", "KIOSK_LANGUAGE", "KIOSK_CLINIC_NAME", "KIOSK_FORMS_DIR"):
         monkeypatch.delenv(name, raising=False)
     yield

@@ -9,6 +9,10 @@ mode=${1:-run}
 
 # libpulse0: QtTextToSpeech (read aloud) and Qt Virtual Keyboard load it, even when silent.
 packages=(libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libxkbcommon0 libpulse0)
+if [ "$mode" = test ]; then
+  # A second reader for every PDF the tests make: poppler's pdfsig/pdffonts/pdftoppm, qpdf --check.
+  packages+=(poppler-utils qpdf)
+fi
 if [ "$mode" = run ] || [ "$mode" = screenshots ]; then
   packages+=(libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
              libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0)

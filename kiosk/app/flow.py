@@ -26,6 +26,7 @@ from kiosk.documents.consent_pdf import (
     reading_rows,
     render_consent_pdf,
 )
+from kiosk.documents.seal import Certificates, SealError, seal_pdf
 from kiosk.domain.answers import AnswerProblem
 from kiosk.domain.model import Packet
 from kiosk.domain.scoring import ScoreReport
@@ -83,6 +84,7 @@ class FlowConfig:
     done_seconds: int
     output_dir: Path | None  # consent PDFs are also written here as KC-XXXXXXXX.pdf
     anchor_file: Path | None = None  # where the newest audit head is kept (storage.health)
+    certificates: Certificates | None = None  # the clinic's seal; None leaves PDFs unsealed
 
 
 @dataclass(frozen=True)
@@ -632,12 +634,12 @@ class VisitFlow(QObject):
                         actor=f"staff:{witness.staff_id}",
                         subject=visit_id,
                     )
-                pdf = self._render_pdf(signing, number, head)
+                pdf = self._sealed(self._render_pdf(signing, number, head))
                 document = repository.store_document(
                     session, visit_id, content=pdf, now=now, consent_id=consent.id
                 )
                 sha256 = document.sha256
-        except (SQLAlchemyError, ValueError, OSError) as exc:
+        except (SQLAlchemyError, ValueError, OSError, SealError) as exc:
             log.error("could not store the signed consent: %s", type(exc).__name__)
             visit.rollback(checkpoint)
             if isinstance(screen, Screen):
@@ -682,6 +684,17 @@ class VisitFlow(QObject):
                 audit_head=str(head),
             ),
             self.strings,
+        )
+
+    def _sealed(self, pdf: bytes) -> bytes:
+        """The clinic's PAdES seal over the whole PDF (no seal without certificates)."""
+        if self.config.certificates is None:
+            return pdf
+        return seal_pdf(
+            pdf,
+            self.config.certificates,
+            reason="Patient's informed consent, signed at the kiosk",
+            location=f"{self.config.clinic_name}, kiosk {self.config.kiosk_id}",
         )
 
     def _remember_head(self, head: audit_chain.Head) -> None:

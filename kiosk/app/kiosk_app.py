@@ -34,6 +34,7 @@ from kiosk.app.flow import Clock, FlowConfig, VisitFlow, local_now
 from kiosk.app.idle import IdleWatcher
 from kiosk.app.instance import acquire_single_instance
 from kiosk.config import Settings
+from kiosk.documents.seal import Certificates, init_certificates
 from kiosk.domain.loader import load_packet
 from kiosk.domain.strings import Strings, load_strings
 from kiosk.storage import repository
@@ -395,6 +396,22 @@ def open_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk | SafeMode
             log.error("could not record safe mode: %s", type(exc).__name__)
         db.dispose()
         return safe_mode(strings, health.problems)
+    certificates = Certificates(settings.key_dir)
+    if not certificates.exist():
+        if settings.certificates == "require":
+            db.dispose()
+            return safe_mode(strings, [certificates.missing_message()])
+        init_certificates(
+            certificates, clinic_name=settings.clinic_name, kiosk_id=settings.kiosk_id
+        )
+        with db.begin() as session:
+            repository.audit(
+                session,
+                actor="system",
+                device=settings.kiosk_id,
+                action="certificates.created",
+                now=clock(),
+            )
     purge_drafts(db, settings, clock())
     return build_kiosk(settings, db, clock, strings)
 
@@ -436,6 +453,7 @@ def build_kiosk(
             done_seconds=settings.done_seconds,
             output_dir=settings.output_dir,
             anchor_file=anchor_file(db, paths.data_dir()),
+            certificates=Certificates(settings.key_dir),
         ),
         clock=clock,
         reader=Reader(settings.speech_engine),

@@ -176,7 +176,7 @@ class DocumentRecord(Base):
     consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(32))
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # kiosk verify looks files up
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 

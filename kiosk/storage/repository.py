@@ -483,3 +483,23 @@ def latest_document(session: Session, visit_id: str, kind: str = CONSENT_PDF) ->
     if record is None:
         raise NotFoundError("no document for that visit")
     return record
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    document_number: str
+    visit_id: str
+    kind: str
+    created_at: dt.datetime
+
+
+def find_document(session: Session, sha256: str) -> StoredDocument | None:
+    """The stored document whose bytes have this SHA-256, if any."""
+    record = session.scalars(
+        select(DocumentRecord).where(DocumentRecord.sha256 == sha256.lower())
+    ).first()
+    if record is None:
+        return None
+    return StoredDocument(
+        document_number(record.visit_id), record.visit_id, record.kind, record.created_at
+    )

@@ -206,7 +206,7 @@ def test_a_malformed_key_file_is_reported_without_its_content(
 
 
 def test_a_key_is_never_overwritten(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path / "keys")
+    store = KeyStore(tmp_path / "fresh-keys")
     first = store.create(DATABASE_KEY)
     with pytest.raises(KeyStoreError, match="already exists"):
         store.create(DATABASE_KEY)

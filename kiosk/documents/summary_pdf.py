@@ -1,0 +1,762 @@
+"""The clinician summary: one or two pages read while the patient is still in the waiting room.
+
+Flags come first, in a coloured box (urgent, then review, then info), because they decide whether
+the infusion can start on time; then every score with its band; then the answers a clinician
+checks before an infusion (contraindications, medicines, allergies, the ride home, last food and
+drink). Labels, band names and flag messages are taken from the form files, so the summary says
+exactly what the clinical team reviewed there; choice answers show the choice's English label,
+never the stored value.
+
+The clinician reads English, but patient-entered text may be anything (markup, other scripts,
+control characters): it is escaped with the consent PDF's helpers and long text wraps and splits
+across pages instead of breaking the layout. Pure rendering: no database, no Qt.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+from typing import Literal, Protocol, TypeAlias
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    HRFlowable,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from kiosk.documents.consent_pdf import (
+    _MARGIN_X,
+    _TEXT_WIDTH,
+    FONT,
+    FONT_BOLD,
+    PDF_AUTHOR,
+    _clean,
+    _markup,
+    _NumberedCanvas,
+    _PageFurniture,
+    register_fonts,
+)
+from kiosk.domain.conditions import visible_items
+from kiosk.domain.model import (
+    AllOf,
+    AnswerValue,
+    AnyOf,
+    Compare,
+    Condition,
+    Item,
+    ItemType,
+    Not,
+    Packet,
+    ScoreRule,
+    Severity,
+)
+from kiosk.domain.scoring import ScoreResult
+
+FlagSeverity: TypeAlias = Literal["urgent", "review", "info"]
+
+TITLE = "Clinician summary"
+NO_FLAGS = "No flags raised"
+FLAGS_NOTE = (
+    "Every flag is for clinician review. None is an automatic refusal: the clinician decides."
+)
+NOT_ANSWERED = "Not answered"
+NOT_SCORED = "Not scored (questions unanswered)"
+IDENTITY_MAX_CHARS = 200
+"""Name, date of birth and ids in the header are shortened beyond this (the kiosk allows 100), so
+the flags always start on page 1; answers are never shortened."""
+
+_SEVERITY_ORDER: dict[str, int] = {"urgent": 0, "review": 1, "info": 2}
+_SEVERITY_OF: dict[Severity, FlagSeverity] = {
+    Severity.URGENT: "urgent",
+    Severity.REVIEW: "review",
+    Severity.INFO: "info",
+}
+_LANGUAGE_NAMES = {"en": "English", "es": "Spanish (español)"}
+
+# Flags raised by an event that no form describes: worded here, still only for review.
+_EVENT_FLAGS: dict[str, tuple[FlagSeverity, str]] = {
+    "paper_consent_requested": (
+        "review",
+        "Patient chose to sign the consent on paper. Give them the paper consent form and "
+        "review it with them before the infusion.",
+    ),
+}
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryScore:
+    """One score row: what it is, its value as people read it, its band, its LOINC code."""
+
+    label: str
+    value: str
+    band: str = ""
+    loinc: str = ""
+
+
+@dataclass(frozen=True)
+class SummaryFlag:
+    """One raised flag, worded as in the form file."""
+
+    message: str
+    severity: FlagSeverity
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """A titled list of (question, answer) rows; ``flagged_rows`` (row indexes) are answers that
+    raised a flag, shaded so the clinician finds them from the flags box."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]
+    flagged_rows: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class SummaryPdfData:
+    """Everything printed on one clinician summary.
+
+    ``consent_status`` is a sentence such as "Signed 2026-11-22 09:14 -05:00" or "Not signed yet".
+    Patient text anywhere in here is escaped when rendered.
+    """
+
+    clinic_name: str
+    document_id: str
+    patient_name: str
+    birth_date: str
+    started_at: datetime  # when the visit started; must be timezone-aware
+    language: str  # the language the patient used, e.g. "es"
+    kiosk_id: str
+    consent_status: str
+    scores: tuple[SummaryScore, ...] = ()
+    flags: tuple[SummaryFlag, ...] = ()
+    sections: tuple[SummarySection, ...] = ()
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """Which answers a summary section shows: each source is a form id (all its questions, in
+    order) or an item id. Sources the packet lacks are skipped, so clinics may trim forms."""
+
+    title: str
+    sources: tuple[str, ...]
+
+
+DEFAULT_SECTIONS: tuple[SectionSpec, ...] = (
+    SectionSpec(
+        "Contraindications and health history",
+        ("medical_history", "ketamine_before_result", "phq9_9"),
+    ),
+    SectionSpec("Medicines", ("takes_medicines", "current_medicines", "medicines_of_interest")),
+    SectionSpec("Allergies", ("has_allergies", "allergies")),
+    SectionSpec("Ride home", ("has_driver", "driver_name", "driver_phone")),
+    SectionSpec("Last food and drink", ("infusion_day",)),
+)
+"""What a clinician checks before a ketamine infusion (forms/medical_history.yaml and the rest)."""
+
+
+class StoredScoreLike(Protocol):
+    """A score as stored (``kiosk.storage.repository.StoredScore``): documents may not import
+    storage, so any object with these attributes will do."""
+
+    @property
+    def rule_id(self) -> str: ...
+
+    @property
+    def value(self) -> float: ...
+
+    @property
+    def band(self) -> str | None: ...
+
+
+# --- building the data from the domain -----------------------------------------------------------
+
+
+def summary_data(
+    packet: Packet,
+    answers: Mapping[str, AnswerValue],
+    scores: Iterable[StoredScoreLike],
+    flags: Iterable[str],
+    *,
+    clinic_name: str,
+    document_id: str,
+    started_at: datetime,
+    language: str,
+    kiosk_id: str,
+    consent_status: str,
+    patient_name: str | None = None,
+    birth_date: str | None = None,
+    sections: Sequence[SectionSpec] = DEFAULT_SECTIONS,
+) -> SummaryPdfData:
+    """Build the summary from a visit's answers, stored scores and raised flag ids.
+
+    Every score rule of the packet gets a row (one without a stored score says so, never a silent
+    0). Flag ids are looked up in the packet's forms and consent; an id no form describes is still
+    shown, for review. Name and date of birth default to the answers of the identity items.
+    """
+    raised = list(flags)
+    flagged = flagged_items(packet, raised)
+    return SummaryPdfData(
+        clinic_name=clinic_name,
+        document_id=document_id,
+        patient_name=(
+            patient_name if patient_name is not None else _identity(packet, answers, "name")
+        ),
+        birth_date=(
+            birth_date if birth_date is not None else _identity(packet, answers, "birth_date")
+        ),
+        started_at=started_at,
+        language=language,
+        kiosk_id=kiosk_id,
+        consent_status=consent_status,
+        scores=_score_rows(_score_rules(packet), list(scores)),
+        flags=_flag_rows(packet, raised),
+        sections=tuple(_section(packet, answers, spec, flagged) for spec in sections),
+    )
+
+
+def flagged_items(packet: Packet, flag_ids: Iterable[str]) -> frozenset[str]:
+    """The item ids whose answers the raised flags' conditions look at."""
+    wanted = set(flag_ids)
+    rules = [rule for form in packet.forms for rule in form.flags]
+    rules.extend(packet.consent.flags)
+    return frozenset(
+        compare.subject
+        for rule in rules
+        if rule.id in wanted
+        for compare in _compares(rule.when)
+        if not compare.is_score
+    )
+
+
+def answer_text(item: Item, value: AnswerValue | None) -> str:
+    """An answer in English words: a choice's label (never its stored value), "Yes", "7 / 10"."""
+    if value is None or value == ():
+        return NOT_ANSWERED
+    match item.type:
+        case ItemType.SINGLE_CHOICE:
+            choice = item.choice(value)
+            return choice.label.get("en") if choice else str(value)
+        case ItemType.MULTI_CHOICE if isinstance(value, tuple):
+            chosen = {str(v) for v in value}
+            labels = [c.label.get("en") for c in item.choices if str(c.value) in chosen]
+            known = {str(c.value) for c in item.choices}
+            labels.extend(str(v) for v in value if str(v) not in known)
+            return "\n".join(labels)
+        case ItemType.YES_NO | ItemType.AGREE if isinstance(value, bool):
+            return "Yes" if value else "No"
+        case ItemType.SCALE:
+            return f"{value} / {item.maximum}"
+        case ItemType.LIST if isinstance(value, tuple):
+            return "\n".join(" · ".join(_row_cells(item, row)) for row in _mappings(value))
+    return str(value)
+
+
+def _identity(packet: Packet, answers: Mapping[str, AnswerValue], role: str) -> str:
+    item = packet.identity_item(role)
+    value = answers.get(item.id) if item is not None else None
+    return value if isinstance(value, str) else ""
+
+
+def _score_rules(packet: Packet) -> list[ScoreRule]:
+    return [rule for form in packet.forms for rule in form.scores]
+
+
+def _score_rows(
+    rules: Sequence[ScoreRule], stored: Sequence[StoredScoreLike]
+) -> tuple[SummaryScore, ...]:
+    by_id = {score.rule_id: score for score in stored}
+    rows: list[SummaryScore] = []
+    for rule in rules:
+        score = by_id.pop(rule.id, None)
+        loinc = rule.loinc or ""
+        if score is None:
+            rows.append(SummaryScore(rule.label.get("en"), "—", NOT_SCORED, loinc))
+            continue
+        band = next((b for b in rule.bands if b.id == score.band), None)
+        band_label = band.label.get("en") if band else (score.band or "")
+        display = ScoreResult(rule, float(score.value), band).display
+        rows.append(SummaryScore(rule.label.get("en"), display, band_label, loinc))
+    # Scores of a rule the current forms no longer have: shown by id rather than dropped.
+    rows.extend(
+        SummaryScore(score.rule_id, f"{score.value:g}", score.band or "")
+        for score in by_id.values()
+    )
+    return tuple(rows)
+
+
+def _flag_rows(packet: Packet, flag_ids: Iterable[str]) -> tuple[SummaryFlag, ...]:
+    known: dict[str, SummaryFlag] = {}
+    for rule in [*(r for form in packet.forms for r in form.flags), *packet.consent.flags]:
+        known.setdefault(rule.id, SummaryFlag(rule.message.get("en"), _SEVERITY_OF[rule.severity]))
+    if packet.consent.quiz is not None:
+        notice = packet.consent.quiz.flag
+        known.setdefault(
+            notice.id, SummaryFlag(notice.message.get("en"), _SEVERITY_OF[notice.severity])
+        )
+    for flag_id, (severity, message) in _EVENT_FLAGS.items():
+        known.setdefault(flag_id, SummaryFlag(message, severity))
+    order = {flag_id: index for index, flag_id in enumerate(known)}
+    raised = list(dict.fromkeys(flag_ids))  # each flag once, whatever the storage returned
+    raised.sort(key=lambda flag_id: order.get(flag_id, len(order)))
+    flags = [
+        known.get(
+            flag_id,
+            SummaryFlag(
+                f"Flag '{flag_id}' was raised; the current forms do not describe it. "
+                "Clinician to review.",
+                "review",
+            ),
+        )
+        for flag_id in raised
+    ]
+    return tuple(_by_severity(flags))
+
+
+def _by_severity(flags: Iterable[SummaryFlag]) -> list[SummaryFlag]:
+    """Urgent first, then review, then info; the forms' order within each (sort is stable)."""
+    return sorted(flags, key=lambda flag: _SEVERITY_ORDER.get(flag.severity, len(_SEVERITY_ORDER)))
+
+
+def _compares(condition: Condition) -> Iterator[Compare]:
+    match condition:
+        case AllOf(conditions) | AnyOf(conditions):
+            for inner in conditions:
+                yield from _compares(inner)
+        case Not(inner):
+            yield from _compares(inner)
+        case Compare():
+            yield condition
+
+
+def _section(
+    packet: Packet,
+    answers: Mapping[str, AnswerValue],
+    spec: SectionSpec,
+    flag_items: frozenset[str],
+) -> SummarySection:
+    visible = {item.id for item in visible_items(packet.forms, answers)}
+    labels = _question_labels(packet)
+    rows: list[tuple[str, str]] = []
+    flagged: set[int] = set()
+    for item in _resolve(packet, spec.sources):
+        if item.id not in visible:
+            continue  # skip logic hid it: the patient was never asked
+        value = answers.get(item.id)
+        if item.type is ItemType.LIST and isinstance(value, tuple) and value:
+            rows.extend(_list_rows(item, value))
+            continue
+        if item.id in flag_items:
+            flagged.add(len(rows))
+        rows.append((labels[item.id], answer_text(item, value)))
+    return SummarySection(spec.title, tuple(rows), frozenset(flagged))
+
+
+def _resolve(packet: Packet, sources: Sequence[str]) -> list[Item]:
+    forms = {form.id: form for form in packet.forms}
+    items = {item.id: item for form in packet.forms for item in form.items}
+    resolved: dict[str, Item] = {}
+    for source in sources:
+        if source in forms:
+            resolved.update((item.id, item) for item in forms[source].items)
+        elif source in items:
+            resolved[source] = items[source]
+    return list(resolved.values())
+
+
+def _question_labels(packet: Packet) -> dict[str, str]:
+    """Each item's English question; a question worded like another ("Their full name", "Do you
+    have any of these…") is prefixed with its page title so it stands on its own."""
+    texts = [
+        (item.id, item.text.get("en"), page.title)
+        for form in packet.forms
+        for page in form.pages
+        for item in page.items
+    ]
+    counts: dict[str, int] = {}
+    for _, text, _ in texts:
+        counts[text] = counts.get(text, 0) + 1
+    return {
+        item_id: f"{title.get('en')}: {text}" if counts[text] > 1 and title else text
+        for item_id, text, title in texts
+    }
+
+
+def _mappings(value: tuple[object, ...]) -> list[Mapping[str, object]]:
+    return [row for row in value if isinstance(row, Mapping)]
+
+
+def _row_cells(item: Item, row: Mapping[str, object]) -> list[str]:
+    ids = [column.id for column in item.columns] or list(row)
+    return [str(row.get(column_id) or "") for column_id in ids]
+
+
+def _list_rows(item: Item, value: tuple[object, ...]) -> list[tuple[str, str]]:
+    """One row per entry (one per medicine): the first column, then the rest ("300 mg daily")."""
+    rows = []
+    for row in _mappings(value):
+        first, *rest = _row_cells(item, row) or [""]
+        details = " · ".join(text for text in rest if text.strip())
+        rows.append((f"• {first}", details or "—"))
+    return rows
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+_PAGE_WIDTH, _PAGE_HEIGHT = LETTER
+_MARGIN_TOP = 0.85 * inch  # the running header of pages 2+ sits above this
+_MARGIN_BOTTOM = 1.05 * inch  # the footer sits below this
+
+_INK = colors.HexColor("#1f2328")
+_MUTED = colors.HexColor("#59636e")
+_ACCENT = colors.HexColor("#2f5d7c")
+_RULE = colors.HexColor("#c8d1da")
+_PANEL = colors.HexColor("#f3f6f9")
+_FLAGGED_ROW = colors.HexColor("#fff4d6")
+_GAP = 10  # points between blocks
+
+# severity -> (chip colour, row tint, chip text)
+_SEVERITY_STYLE: dict[str, tuple[colors.Color, colors.Color, str]] = {
+    "urgent": (colors.HexColor("#b42318"), colors.HexColor("#fdecea"), "URGENT"),
+    "review": (colors.HexColor("#a15c00"), colors.HexColor("#fff4e0"), "REVIEW"),
+    "info": (colors.HexColor("#59636e"), colors.HexColor("#f1f3f5"), "INFO"),
+}
+
+
+def render_summary_pdf(data: SummaryPdfData) -> bytes:
+    """Render the clinician summary to PDF bytes (US Letter).
+
+    Raises:
+        ValueError: when ``started_at`` is naive (the visit time would be ambiguous).
+    """
+    register_fonts()
+    started = format_time(data.started_at)
+    styles = _Styles()
+    story: list[Flowable] = [
+        Paragraph(_text(data.clinic_name), styles.clinic),
+        HRFlowable(width="100%", thickness=0.8, color=_RULE, spaceBefore=2, spaceAfter=8),
+        Paragraph(TITLE, styles.title),
+        _header_panel(data, started, styles),
+        Spacer(1, _GAP),
+        _flags_box(_by_severity(data.flags), styles),
+        Paragraph(_text(FLAGS_NOTE), styles.caption),
+    ]
+    if data.scores:
+        story += [Spacer(1, _GAP), _scores_table(data.scores, styles)]
+    for section in data.sections:
+        if section.rows:
+            story += [Spacer(1, _GAP), _section_table(section, styles)]
+    story.append(Spacer(1, 4))
+
+    furniture = _PageFurniture(
+        patient_name=_shorten(data.patient_name),
+        birth_date=f"Date of birth: {_shorten(data.birth_date)}",
+        line_two=f"Document: {_shorten(data.document_id)}  ·  {TITLE}",
+        running_header=(_drawable(data.clinic_name), TITLE),
+        page_label=lambda page, pages: f"Page {page} of {pages}",
+    )
+    buffer = BytesIO()
+    document = BaseDocTemplate(
+        buffer,
+        pagesize=LETTER,
+        leftMargin=_MARGIN_X,
+        rightMargin=_MARGIN_X,
+        topMargin=_MARGIN_TOP,
+        bottomMargin=_MARGIN_BOTTOM,
+        # Metadata names the clinic and the kind of document, never the patient.
+        title=data.clinic_name,
+        author=PDF_AUTHOR,
+        creator=PDF_AUTHOR,
+        subject=TITLE,
+        lang="en",
+        initialFontName=FONT,  # otherwise every page declares an unembedded Helvetica
+        initialFontSize=10,
+    )
+    frame = Frame(
+        _MARGIN_X,
+        _MARGIN_BOTTOM,
+        _TEXT_WIDTH,
+        _PAGE_HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="body",
+    )
+    document.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    document.build(story, canvasmaker=functools.partial(_NumberedCanvas, furniture=furniture))
+    return buffer.getvalue()
+
+
+def format_time(moment: datetime) -> str:
+    """``2026-11-22 09:14 -05:00``: minutes are enough for a waiting-room summary.
+
+    Raises:
+        ValueError: for a naive datetime, whose instant cannot be known.
+    """
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError("The visit time has no time zone; pass a timezone-aware datetime.")
+    minutes = round(offset.total_seconds() / 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{moment:%Y-%m-%d %H:%M} {sign}{hours:02d}:{rest:02d}"
+
+
+REPLACEMENT = "\ufffd"
+
+
+@functools.cache
+def _font_chars() -> frozenset[int]:
+    """Code points both fonts can draw (call after ``register_fonts``)."""
+    regular, bold = (pdfmetrics.getFont(name).face.charToGlyph for name in (FONT, FONT_BOLD))
+    return frozenset(regular).intersection(bold)
+
+
+def _drawable(text: str) -> str:
+    """``text`` with each character the fonts cannot draw, and each one outside the Basic
+    Multilingual Plane (emoji), shown as U+FFFD: ReportLab writes a malformed ToUnicode entry for
+    those, which makes readers extract the wrong text or drop the font's text map."""
+    chars = _font_chars()
+    return "".join(
+        ch if ch in "\t\n\r" or (ord(ch) <= 0xFFFF and ord(ch) in chars) else REPLACEMENT
+        for ch in _clean(text)
+    )
+
+
+def _text(text: str) -> str:
+    """Any text (patient's or form's) -> escaped paragraph markup the fonts can draw."""
+    return _markup(_drawable(text))
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(_drawable(text).split())
+    return text if len(text) <= IDENTITY_MAX_CHARS else text[: IDENTITY_MAX_CHARS - 1] + "…"
+
+
+class _Styles:
+    def __init__(self) -> None:
+        base = ParagraphStyle(
+            "base", fontName=FONT, bulletFontName=FONT, fontSize=9.5, leading=12.5, textColor=_INK
+        )
+        self.base = base
+        self.clinic = ParagraphStyle(
+            "clinic", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14, textColor=_ACCENT
+        )
+        self.title = ParagraphStyle(
+            "title", parent=base, fontName=FONT_BOLD, fontSize=17, leading=21, spaceAfter=8
+        )
+        self.heading = ParagraphStyle(
+            "heading",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=11.5,
+            leading=15,
+            textColor=_ACCENT,
+        )
+        self.label = ParagraphStyle(
+            "label", parent=base, fontSize=7.5, leading=9.5, textColor=_MUTED
+        )
+        self.value = ParagraphStyle("value", parent=base, fontSize=10, leading=13)
+        self.value_bold = ParagraphStyle("value_bold", parent=self.value, fontName=FONT_BOLD)
+        self.cell = ParagraphStyle("cell", parent=base)
+        self.cell_bold = ParagraphStyle("cell_bold", parent=base, fontName=FONT_BOLD)
+        self.cell_muted = ParagraphStyle("cell_muted", parent=base, textColor=_MUTED)
+        self.column = ParagraphStyle(
+            "column", parent=base, fontName=FONT_BOLD, fontSize=8, leading=10, textColor=_MUTED
+        )
+        self.flag = ParagraphStyle("flag", parent=base, fontSize=9.5, leading=12.5)
+        self.chip = ParagraphStyle(
+            "chip",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=7.5,
+            leading=9.5,
+            textColor=colors.white,
+            alignment=1,
+        )
+        self.caption = ParagraphStyle(
+            "caption", parent=base, fontSize=8, leading=10.5, textColor=_MUTED, spaceBefore=3
+        )
+
+
+def _header_panel(data: SummaryPdfData, started: str, styles: _Styles) -> Table:
+    """Who, when, where: three label-above-value columns, the consent status across the bottom."""
+    language = _LANGUAGE_NAMES.get(data.language, data.language)
+
+    def field(label: str, value: str, style: ParagraphStyle | None = None) -> list[Flowable]:
+        return [
+            Paragraph(_text(label), styles.label),
+            Paragraph(_text(_shorten(value)), style or styles.value),
+        ]
+
+    cells = [
+        [
+            field("Patient", data.patient_name, styles.value_bold),
+            field("Date of birth", data.birth_date, styles.value_bold),
+            field("Document", data.document_id),
+        ],
+        [
+            field("Visit started", started),
+            field("Language used", language),
+            field("Kiosk", data.kiosk_id),
+        ],
+        [field("Consent", data.consent_status, styles.value_bold), "", ""],
+    ]
+    table = Table(cells, colWidths=[_TEXT_WIDTH * 0.46, _TEXT_WIDTH * 0.27, _TEXT_WIDTH * 0.27])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), _PANEL),
+                ("FONTNAME", (0, 0), (-1, -1), FONT),  # plain-string cells default to Helvetica
+                ("SPAN", (0, 2), (-1, 2)),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 9),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 9),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, 0), 7),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 7),
+            ]
+        )
+    )
+    return table
+
+
+def _title_row(title: str, columns: int, styles: _Styles) -> list[Flowable | str]:
+    """A block's title as its table's first row: repeated when the table continues on the next
+    page, and never left alone at the bottom of a page (which a separate heading would be, or
+    would drag the whole table onto the next page with it)."""
+    return [Paragraph(_text(title), styles.heading), *[""] * (columns - 1)]
+
+
+def _title_commands(columns: int) -> list[tuple[object, ...]]:
+    return [
+        ("SPAN", (0, 0), (columns - 1, 0)),
+        ("LEFTPADDING", (0, 0), (-1, 0), 0),
+        ("TOPPADDING", (0, 0), (-1, 0), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, 0), 5),
+    ]
+
+
+def _flags_box(flags: Sequence[SummaryFlag], styles: _Styles) -> Table:
+    """One tinted row per flag with a coloured severity chip; a grey "No flags raised" if none."""
+    title = f"Flags for clinician review ({len(flags)})" if flags else "Flags"
+    chip_width = 0.78 * inch
+    commands: list[tuple[object, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),  # plain-string cells default to Helvetica
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 1), (-1, -1), 8),
+        ("RIGHTPADDING", (0, 1), (-1, -1), 8),
+        ("TOPPADDING", (0, 1), (-1, -1), 5),
+        ("BOTTOMPADDING", (0, 1), (-1, -1), 6),
+        *_title_commands(2),
+    ]
+    cells: list[list[Flowable | str]] = [_title_row(title, 2, styles)]
+    if not flags:
+        cells.append([Paragraph(NO_FLAGS, styles.cell_bold), ""])
+        commands += [
+            ("SPAN", (0, 1), (1, 1)),
+            ("BACKGROUND", (0, 1), (-1, 1), _PANEL),
+            ("BOX", (0, 1), (-1, 1), 0.6, _RULE),
+        ]
+    for row, flag in enumerate(flags, start=1):
+        chip, tint, word = _SEVERITY_STYLE.get(flag.severity, _SEVERITY_STYLE["review"])
+        cells.append([Paragraph(word, styles.chip), Paragraph(_text(flag.message), styles.flag)])
+        commands += [
+            ("BACKGROUND", (0, row), (0, row), chip),
+            ("BACKGROUND", (1, row), (1, row), tint),
+        ]
+        if row > 1:
+            commands.append(("LINEABOVE", (0, row), (-1, row), 1.5, colors.white))
+    table = Table(
+        cells, colWidths=[chip_width, _TEXT_WIDTH - chip_width], repeatRows=1, splitInRow=1
+    )
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def _scores_table(scores: Sequence[SummaryScore], styles: _Styles) -> Table:
+    """Score, value, band and LOINC code; a score that could not be computed says so in grey."""
+    header = [Paragraph(name, styles.column) for name in ("SCORE", "VALUE", "BAND", "LOINC")]
+    cells: list[list[Flowable | str]] = [_title_row("Scores", 4, styles), header]
+    for score in scores:
+        missing = score.band == NOT_SCORED
+        cells.append(
+            [
+                Paragraph(_text(score.label), styles.cell),
+                Paragraph(_text(score.value), styles.cell_bold),
+                Paragraph(
+                    _text(score.band or "—"), styles.cell_muted if missing else styles.cell_bold
+                ),
+                Paragraph(_text(score.loinc or "—"), styles.cell_muted),
+            ]
+        )
+    widths = [0.5, 0.1, 0.24, 0.16]
+    table = Table(cells, colWidths=[_TEXT_WIDTH * w for w in widths], repeatRows=2, splitInRow=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 1), (-1, 1), 0.8, _ACCENT),
+                ("LINEBELOW", (0, 2), (-1, -1), 0.5, _RULE),
+                ("LEFTPADDING", (0, 1), (-1, -1), 4),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 1), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 1), (-1, -1), 4),
+                *_title_commands(4),
+            ]
+        )
+    )
+    return table
+
+
+def _section_table(section: SummarySection, styles: _Styles) -> Table:
+    """Question and answer rows; an answer that raised a flag is bold on a tinted row."""
+    cells: list[list[Flowable | str]] = [_title_row(section.title, 2, styles)]
+    commands: list[tuple[object, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.5, _RULE),
+        ("LEFTPADDING", (0, 1), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+        ("TOPPADDING", (0, 1), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 1), (-1, -1), 4),
+        *_title_commands(2),
+    ]
+    for index, (question, answer) in enumerate(section.rows):
+        flagged = index in section.flagged_rows
+        cells.append(
+            [
+                Paragraph(_text(question), styles.cell),
+                Paragraph(_text(answer), styles.cell_bold if flagged else styles.cell),
+            ]
+        )
+        if flagged:
+            commands.append(("BACKGROUND", (0, index + 1), (-1, index + 1), _FLAGGED_ROW))
+    # splitInRow: a very long answer continues on the next page instead of breaking the layout.
+    table = Table(
+        cells,
+        colWidths=[_TEXT_WIDTH * 0.55, _TEXT_WIDTH * 0.45],
+        repeatRows=1,
+        splitInRow=1,
+    )
+    table.setStyle(TableStyle(commands))
+    return table
