@@ -161,6 +161,9 @@ def test_demo_writes_a_database_and_a_signed_pdf(tmp_path: Path, packet: Packet)
         ).one()
     db.dispose()
     assert str(audit.Head(signed.seq, signed.mac)) in text.replace(" ", "")
+    verified = _kiosk("verify", str(pdf_path), "--database", f"sqlite:///{database}")
+    assert verified.returncode == 0, verified.stdout + verified.stderr  # sealed, and on record
+    assert verified.stdout.startswith(f"VALID: {pdf_path.name}")
     with pytest.raises(DatabaseError, match="not a database"):
         create_engine(f"sqlite:///{database}").connect().exec_driver_sql("SELECT * FROM visits")
 

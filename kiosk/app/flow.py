@@ -47,6 +47,7 @@ from kiosk.storage import audit as audit_chain
 from kiosk.storage import repository, staff
 from kiosk.storage.health import save_anchor
 from kiosk.storage.staff import PinCheck, PinResult
+from kiosk.ui.format import answer_text
 from kiosk.ui.privacy import close_everything_else, wipe_widgets
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.consent import (
@@ -678,6 +679,7 @@ class VisitFlow(QObject):
                 reading=reading_rows(
                     self.packet.consent, signing.reading, visit.language, self.strings
                 ),
+                summary=self._consent_answers(),
                 typed_name=signing.typed_name,
                 witness_name=f"{witness.name} ({witness.staff_id})" if witness else "",
                 witness_reason=witness.reason if witness else "",
@@ -685,6 +687,20 @@ class VisitFlow(QObject):
             ),
             self.strings,
         )
+
+    def _consent_answers(self) -> tuple[tuple[str, str], ...]:
+        """The answers that matter to consent (the packet's ``consent_answers``), as the
+        patient saw them, for the consent PDF. Questions that were never asked are left out."""
+        visit, _ = self._require_visit()
+        texts = self.texts
+        rows = []
+        for item_id in self.packet.consent_answers:
+            if item_id not in visit.answers:
+                continue
+            form = next(f for f in self.packet.forms if any(i.id == item_id for i in f.items))
+            item = form.item(item_id)
+            rows.append((texts.local(item.text), answer_text(item, visit.answers[item_id], texts)))
+        return tuple(rows)
 
     def _sealed(self, pdf: bytes) -> bytes:
         """The clinic's PAdES seal over the whole PDF (no seal without certificates)."""

@@ -985,7 +985,9 @@ def load_packet(directory: Path, values: Mapping[str, str] | None = None) -> Pac
         raise FormError(problems)
     r = _Reader(str(packet_path))
     packet = None
-    if r.keys(packet_data, "packet", ("kind", "id", "version", "forms", "consent")):
+    if r.keys(
+        packet_data, "packet", ("kind", "id", "version", "forms", "consent"), ("consent_answers",)
+    ):
         forms: list[Form] = []
         seq = r.sequence(packet_data["forms"], r.line_of(packet_data, "forms"), "packet 'forms'")
         questionnaires = {k: v for k, (v, _) in documents.items() if isinstance(v, Form)}
@@ -1010,17 +1012,41 @@ def load_packet(directory: Path, values: Mapping[str, str] | None = None) -> Pac
                 f"{suggest(consent_id, consents)}",
             )
         _check_packet_items(r, packet_data, forms)
+        consent_answers = _consent_answers(r, packet_data, forms)
         if consent is not None:
             packet = Packet(
                 id=r.identifier(packet_data, "id", "packet"),
                 version=r.integer(packet_data, "version", "packet"),
                 forms=tuple(forms),
                 consent=consent,
+                consent_answers=consent_answers,
             )
     problems.extend(r.problems)
     if problems or packet is None:
         raise FormError(problems)
     return packet
+
+
+def _consent_answers(r: _Reader, data: _LineMap, forms: list[Form]) -> tuple[str, ...]:
+    """The answers that matter to consent (printed on the consent PDF): ids of packet items."""
+    if "consent_answers" not in data:
+        return ()
+    line = r.line_of(data, "consent_answers")
+    seq = r.sequence(data["consent_answers"], line, "packet 'consent_answers'")
+    known = {item.id for form in forms for item in form.items}
+    ids: list[str] = []
+    for item_id, item_line in zip(seq or (), (seq.item_lines if seq else ()), strict=True):
+        if str(item_id) not in known:
+            r.problem(
+                item_line,
+                f"consent_answers lists '{item_id}', which no form in the packet asks"
+                f"{suggest(str(item_id), known)}",
+            )
+        elif str(item_id) in ids:
+            r.problem(item_line, f"consent_answers lists '{item_id}' twice")
+        else:
+            ids.append(str(item_id))
+    return tuple(ids)
 
 
 def _check_packet_items(r: _Reader, data: _LineMap, forms: list[Form]) -> None:

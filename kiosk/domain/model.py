@@ -343,6 +343,7 @@ class Packet:
     version: int
     forms: tuple[Form, ...]
     consent: ConsentDocument
+    consent_answers: tuple[str, ...] = ()  # item ids printed on the consent PDF with its text
 
     def form(self, form_id: str) -> Form:
         """Return the packet's form called ``form_id``."""

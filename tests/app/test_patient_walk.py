@@ -209,6 +209,9 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
     assert f"version {packet.consent.version}" in pdf_text
     assert packet.consent.meaning.get("en") in " ".join(pdf_text.split())
     assert "Reading record" in pdf_text and "on screen" in pdf_text
+    assert "Answers that matter to this consent" in pdf_text  # the packet's consent_answers
+    driver = packet.form("intake").item("driver_name").text.get("en")
+    assert driver in pdf_text and str(SYNTHETIC_ANSWERS["driver_name"]) in pdf_text
     copies = list(k.output_dir.glob("*.pdf"))
     assert [p.name for p in copies] == [f"{repository.document_number(visit.id)}.pdf"]
     assert copies[0].read_bytes() == pdf

@@ -506,3 +506,29 @@ def test_a_condition_comparing_with_an_answer_the_item_cannot_have_is_reported(
         "answers; did you mean 'other'?",
         f"{form}:21: flag 'pained' compares 'reason' with True, which is not one of its answers",
     ]
+
+
+def test_consent_answers_name_questions_the_packet_asks(packet_dir: Path) -> None:
+    text = PACKET_YAML + "consent_answers: [full_name, pain_nowe, pain_now, pain_now]\n"
+    _write(packet_dir, "packet.yaml", text)
+    with pytest.raises(FormError) as caught:
+        load_packet(packet_dir)
+    messages = [(p.line, p.message) for p in caught.value.problems]
+    line = line_of(text, "consent_answers:")
+    assert messages == [
+        (
+            line,
+            "consent_answers lists 'pain_nowe', which no form in the packet asks; "
+            "did you mean 'pain_now'?",
+        ),
+        (line, "consent_answers lists 'pain_now' twice"),
+    ]
+    _write(packet_dir, "packet.yaml", PACKET_YAML + "consent_answers: [full_name, pain_now]\n")
+    assert load_packet(packet_dir).consent_answers == ("full_name", "pain_now")
+
+
+def test_the_shipped_packet_prints_the_answers_that_matter_to_consent() -> None:
+    from kiosk import paths
+
+    shipped = load_packet(paths.FORMS_DIR)
+    assert {"has_driver", "pregnancy", "last_food", "last_drink"} <= set(shipped.consent_answers)
