@@ -27,6 +27,7 @@ from kiosk.documents.consent_pdf import (
     render_consent_pdf,
 )
 from kiosk.documents.seal import Certificates, SealError, seal_pdf
+from kiosk.documents.summary_pdf import format_time, render_summary_pdf, summary_data
 from kiosk.domain.answers import AnswerProblem
 from kiosk.domain.model import Packet
 from kiosk.domain.scoring import ScoreReport
@@ -428,7 +429,7 @@ class VisitFlow(QObject):
                 write(session)
                 if action:
                     self.audit(session, action, subject=visit_id)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, SealError, OSError, ValueError) as exc:
             log.error("could not save %s: %s", what, type(exc).__name__)
             self._require_visit()[0].rollback(checkpoint)
             if isinstance(self.screen, Screen):
@@ -603,10 +604,34 @@ class VisitFlow(QObject):
             self.show_step()
 
     def _paper_chosen(self, session: Session, visit_id: str) -> None:
-        repository.record_paper_choice(
-            session, visit_id, consent=self.packet.consent, now=self.clock()
-        )
+        now = self.clock()
+        repository.record_paper_choice(session, visit_id, consent=self.packet.consent, now=now)
         self.audit(session, "consent.paper_chosen", subject=visit_id)
+        self._store_summary(session, visit_id, "Paper consent requested: not signed here", now)
+
+    def _store_summary(
+        self, session: Session, visit_id: str, consent_status: str, now: dt.datetime
+    ) -> None:
+        """The clinician summary (scores, bands, flags first, the answers that matter),
+        sealed like the consent and stored in the same transaction as the patient's action."""
+        visit, _ = self._require_visit()
+        record = repository.get_visit(session, visit_id)
+        data = summary_data(
+            self.packet,
+            visit.answers,
+            repository.load_scores(session, visit_id),
+            repository.load_flags(session, visit_id),
+            clinic_name=self.config.clinic_name,
+            document_id=repository.document_number(visit_id),
+            started_at=record.started_at.astimezone(now.tzinfo),
+            language=visit.language,
+            kiosk_id=self.config.kiosk_id,
+            consent_status=consent_status,
+        )
+        pdf = self._sealed(render_summary_pdf(data))
+        repository.store_document(
+            session, visit_id, content=pdf, now=now, kind=repository.CLINICIAN_SUMMARY
+        )
 
     def _store_signed(self, signing: Signing, checkpoint: Checkpoint) -> None:
         """The consent, its audit events and the PDF that prints the chain's head: one
@@ -640,6 +665,8 @@ class VisitFlow(QObject):
                     session, visit_id, content=pdf, now=now, consent_id=consent.id
                 )
                 sha256 = document.sha256
+                status = f"Signed {format_time(signing.signed_at)} ({signing.method})"
+                self._store_summary(session, visit_id, status, now)
         except (SQLAlchemyError, ValueError, OSError, SealError) as exc:
             log.error("could not store the signed consent: %s", type(exc).__name__)
             visit.rollback(checkpoint)

@@ -74,7 +74,7 @@ FLAGS_NOTE = (
     "Every flag is for clinician review. None is an automatic refusal: the clinician decides."
 )
 NOT_ANSWERED = "Not answered"
-NOT_SCORED = "Not scored (questions unanswered)"
+NOT_SCORED = "Not scored"  # a question it needs was not answered: never a silent 0
 IDENTITY_MAX_CHARS = 200
 """Name, date of birth and ids in the header are shortened beyond this (the kiosk allows 100), so
 the flags always start on page 1; answers are never shortened."""
@@ -455,8 +455,9 @@ def render_summary_pdf(data: SummaryPdfData) -> bytes:
         _header_panel(data, started, styles),
         Spacer(1, _GAP),
         _flags_box(_by_severity(data.flags), styles),
-        Paragraph(_text(FLAGS_NOTE), styles.caption),
     ]
+    if data.flags:
+        story.append(Paragraph(_text(FLAGS_NOTE), styles.caption))
     if data.scores:
         story += [Spacer(1, _GAP), _scores_table(data.scores, styles)]
     for section in data.sections:
@@ -665,6 +666,7 @@ def _flags_box(flags: Sequence[SummaryFlag], styles: _Styles) -> Table:
         ("LEFTPADDING", (0, 1), (-1, -1), 8),
         ("RIGHTPADDING", (0, 1), (-1, -1), 8),
         ("TOPPADDING", (0, 1), (-1, -1), 5),
+        ("TOPPADDING", (0, 1), (0, -1), 7),  # the smaller chip text sits on the message's line
         ("BOTTOMPADDING", (0, 1), (-1, -1), 6),
         *_title_commands(2),
     ]

@@ -29,6 +29,7 @@ from kiosk.storage.models import (
 from kiosk.storage.search import fold_name
 
 CONSENT_PDF = "consent_pdf"
+CLINICIAN_SUMMARY = "clinician_summary"
 
 
 class NotFoundError(LookupError):

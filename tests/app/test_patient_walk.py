@@ -12,7 +12,9 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from kiosk import paths
 from kiosk.app.demo import SYNTHETIC_ANSWERS, consent_answers
+from kiosk.documents.seal import Certificates, check_seal
 from kiosk.domain.model import AnswerValue, Packet
 from kiosk.storage import repository
 from kiosk.storage.models import AnswerRecord, ConsentRecord, VisitRecord
@@ -202,8 +204,14 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
         assert reading[first.section]["views"] >= 2  # read again after the wrong answer
         document = repository.latest_document(session, visit.id)
         pdf = document.content
+        summary = repository.latest_document(session, visit.id, repository.CLINICIAN_SUMMARY)
 
     assert hashlib.sha256(pdf).hexdigest() == document.sha256
+    certificates = Certificates(paths.key_dir())
+    assert check_seal(pdf, certificates).ok and check_seal(summary.content, certificates).ok
+    summary_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.content)).pages)
+    assert "Clinician summary" in summary_text and NAME in summary_text
+    assert "PHQ-9" in summary_text and "mild" in summary_text.lower()
     pdf_text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert NAME in pdf_text
     assert f"version {packet.consent.version}" in pdf_text

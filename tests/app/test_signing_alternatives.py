@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -102,6 +103,12 @@ def test_paper_is_recorded_with_no_signature_and_staff_are_told(
         assert visit.status == "paper"
         assert session.scalars(select(ConsentRecord)).all() == []
         assert repository.PAPER_FLAG in repository.load_flags(session, visit.id)
+        summary = repository.latest_document(session, visit.id, repository.CLINICIAN_SUMMARY)
+        with pytest.raises(repository.NotFoundError):  # no consent PDF without a signature
+            repository.latest_document(session, visit.id)
+    summary_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.content)).pages)
+    assert "Paper consent requested" in " ".join(summary_text.split())
+    with Session(k.engine()) as session:
         assert json.dumps(repository.load_answers(session, visit.id)["patient_name"]) == json.dumps(
             NAME
         )
