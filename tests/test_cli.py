@@ -19,6 +19,7 @@ from kiosk.domain.model import Packet
 from kiosk.storage import audit
 from kiosk.storage.db import open_database
 from kiosk.storage.models import AuditEventRecord, ConsentRecord, VisitRecord
+from tests.pdf_readers import assert_second_readers_accept
 
 PHQ9_MILD_WITH_ITEM9 = {
     "phq9_1": 1,
@@ -164,6 +165,7 @@ def test_demo_writes_a_database_and_a_signed_pdf(tmp_path: Path, packet: Packet)
     verified = _kiosk("verify", str(pdf_path), "--database", f"sqlite:///{database}")
     assert verified.returncode == 0, verified.stdout + verified.stderr  # sealed, and on record
     assert verified.stdout.startswith(f"VALID: {pdf_path.name}")
+    assert_second_readers_accept(pdf_path.read_bytes())
     with pytest.raises(DatabaseError, match="not a database"):
         create_engine(f"sqlite:///{database}").connect().exec_driver_sql("SELECT * FROM visits")
 

@@ -25,6 +25,7 @@ from kiosk.ui.screens.review import ReviewScreen
 from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
 from kiosk.ui.widgets.answers import DateAnswer, TextAnswer
 from tests.app.conftest import KioskUnderTest
+from tests.pdf_readers import assert_second_readers_accept
 
 NAME = "Rosa Prueba Núñez"  # synthetic; non-ASCII on purpose (set through the widget, not keys)
 PHQ9 = [1, 1, 2, 2, 0, 0, 1, 0, 1]  # total 8 (mild) and item 9 = 1 -> flag
@@ -209,6 +210,8 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
     assert hashlib.sha256(pdf).hexdigest() == document.sha256
     certificates = Certificates(paths.key_dir())
     assert check_seal(pdf, certificates).ok and check_seal(summary.content, certificates).ok
+    assert_second_readers_accept(pdf)
+    assert_second_readers_accept(summary.content)
     summary_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.content)).pages)
     assert "Clinician summary" in summary_text and NAME in summary_text
     assert "PHQ-9" in summary_text and "mild" in summary_text.lower()

@@ -20,6 +20,7 @@ from kiosk.ui.screens.review import ReviewScreen
 from kiosk.ui.widgets.answers import ChoiceButton
 from tests.app.conftest import STAFF_PIN, KioskUnderTest
 from tests.app.test_patient_walk import NAME, PATIENT, _labels, _read_sections, _start
+from tests.pdf_readers import assert_second_readers_accept
 
 PIN = STAFF_PIN
 
@@ -108,6 +109,7 @@ def test_paper_is_recorded_with_no_signature_and_staff_are_told(
             repository.latest_document(session, visit.id)
     summary_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.content)).pages)
     assert "Paper consent requested" in " ".join(summary_text.split())
+    assert_second_readers_accept(summary.content)
     with Session(k.engine()) as session:
         assert json.dumps(repository.load_answers(session, visit.id)["patient_name"]) == json.dumps(
             NAME

@@ -38,6 +38,7 @@ from kiosk.domain.strings import Strings
 from kiosk.storage import repository
 from kiosk.storage.db import open_database
 from tests.conftest import CLINIC_TIME
+from tests.pdf_readers import assert_second_readers_accept, pdfsig_report
 
 NAME = "Zenobia Sealtest-Okafor"  # synthetic
 
@@ -114,15 +115,6 @@ def _verify(sealed: Sealed, data: bytes | None = None) -> subprocess.CompletedPr
     )
 
 
-def _pdfsig(data: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "pdfsig.pdf"
-    path.write_bytes(data)
-    done = subprocess.run(
-        ["pdfsig", "-nocert", str(path)], capture_output=True, text=True, check=False
-    )
-    return done.stdout + done.stderr  # its exit code says nothing (DESIGN §8): read the text
-
-
 # --- certificates ---
 
 
@@ -196,12 +188,7 @@ def test_a_sealed_consent_is_valid_by_pyhanko_pdfsig_and_qpdf(
     assert perms["/Reference"][0]["/TransformParams"]["/P"] == 1  # no changes allowed
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert NAME in text  # the handwritten mark and the manifestation are page content
-    report = _pdfsig(sealed.pdf, tmp_path)
-    assert "Signature is Valid" in report and "Total document signed" in report
-    check = subprocess.run(
-        ["qpdf", "--check", str(sealed.path)], capture_output=True, text=True, check=False
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
+    assert_second_readers_accept(sealed.pdf)
 
 
 def test_kiosk_verify_accepts_the_stored_sealed_consent(sealed: Sealed) -> None:
@@ -286,9 +273,9 @@ def test_pdfsig_alone_would_be_fooled_which_is_why_pyhanko_judges(
 ) -> None:
     """poppler calls a painted-over file valid (only "Not total document signed") and exits 0
     on a digest mismatch: the tests read its text, and kiosk verify relies on pyHanko."""
-    painted = _pdfsig(_painted_over(sealed.pdf), tmp_path)
+    painted = pdfsig_report(_painted_over(sealed.pdf))
     assert "Signature is Valid" in painted and "Not total document signed" in painted
-    flipped = _pdfsig(_flipped(sealed.pdf), tmp_path)
+    flipped = pdfsig_report(_flipped(sealed.pdf))
     assert "Signature is Valid" not in flipped
     assert not check_seal(_painted_over(sealed.pdf), sealed.certs).ok
 
