@@ -724,9 +724,17 @@ class VisitFlow(QObject):
         for item_id in self.packet.consent_answers:
             if item_id not in visit.answers:
                 continue
-            form = next(f for f in self.packet.forms if any(i.id == item_id for i in f.items))
-            item = form.item(item_id)
-            rows.append((texts.local(item.text), answer_text(item, visit.answers[item_id], texts)))
+            page = next(
+                page
+                for form in self.packet.forms
+                for page in form.pages
+                if any(i.id == item_id for i in page.items)
+            )
+            item = next(i for i in page.items if i.id == item_id)
+            question = texts.local(item.text)
+            if page.title:  # "Their full name" and the checklists need their page's context
+                question = f"{texts.local(page.title)} — {question}"
+            rows.append((question, answer_text(item, visit.answers[item_id], texts)))
         return tuple(rows)
 
     def _sealed(self, pdf: bytes) -> bytes:
