@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,6 +73,9 @@ _PANEL = colors.HexColor("#f3f6f9")
 
 # C0 controls other than tab and newline (and DEL) have no place in printed text.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Every way of writing a line break becomes "\n" (next line, line and paragraph separators).
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
+_REPLACEMENT = "\ufffd"  # drawn where a character cannot be both printed and extracted
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
@@ -335,8 +339,42 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
 
 
 def _clean(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL_CHARS.sub("", text)
+    """Text as it may be printed: what the page shows is exactly what its text layer holds.
+
+    Line breaks are normalised to "\\n". Removed: C0/C1 controls (tab and newline kept), DEL,
+    format characters (Unicode category Cf: bidi overrides and isolates, zero-width spaces and
+    joiners, BOM, soft hyphen, tag characters) and variation selectors: ReportLab lays text out
+    left to right with neither bidi nor shaping, so they would change nothing on the page yet
+    stay in the extracted text. Replaced by U+FFFD: lone surrogates, characters the DejaVu fonts
+    have no glyph for, and everything above U+FFFF (ReportLab writes a ToUnicode entry for those
+    that PDF readers reject, so they could be seen but not extracted).
+    """
+    text = _CONTROL_CHARS.sub("", text.replace("\r\n", "\n").translate(_LINE_BREAKS))
+    if text.isascii():
+        return text
+    printable = _printable()
+    return "".join(_printed(char, printable) for char in text)
+
+
+def _printed(char: str, printable: frozenset[int]) -> str:
+    if char < "\x80":
+        return char
+    if unicodedata.category(char) in ("Cc", "Cf") or _is_variation_selector(char):
+        return ""
+    return char if ord(char) in printable else _REPLACEMENT
+
+
+def _is_variation_selector(char: str) -> bool:
+    return "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef"
+
+
+@functools.cache
+def _printable() -> frozenset[int]:
+    """Code points both DejaVu faces draw, within the Basic Multilingual Plane."""
+    register_fonts()
+    regular = pdfmetrics.getFont(FONT).face.charToGlyph
+    bold = pdfmetrics.getFont(FONT_BOLD).face.charToGlyph
+    return frozenset(code for code in regular.keys() & bold.keys() if code <= 0xFFFF)
 
 
 def _markup(text: str) -> str:
@@ -363,12 +401,24 @@ def _format_offset(offset: timedelta) -> str:
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
-    """``text`` shortened with an ellipsis until it fits ``width`` points."""
+    """``text`` shortened with an ellipsis until it fits ``width`` points.
+
+    The longest prefix that fits is found by bisection (a 5,000-character name costs a dozen
+    measurements, not thousands), and the cut never separates a letter from its combining marks,
+    so "René" is never shortened to a bare "Rene…".
+    """
     if pdfmetrics.stringWidth(text, font, size) <= width:
         return text
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    low, high = 0, len(text) - 1  # the longest prefix that fits (with "…") is in [low, high]
+    while low < high:
+        middle = (low + high + 1) // 2
+        if pdfmetrics.stringWidth(text[:middle] + "…", font, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    while low and unicodedata.category(text[low]).startswith("M"):
+        low -= 1
+    return text[:low].rstrip() + "…"
 
 
 # --- flowables -----------------------------------------------------------------------------------
@@ -413,6 +463,26 @@ class _Styles:
         )
 
 
+class _Table(Table):  # type: ignore[misc]
+    """ReportLab's table, rows kept whole as before, except a first row taller than a whole page
+    (a 5,000-character name or answer): moving it to the next page cannot help, so instead of
+    stopping the render with a LayoutError that one row is split across pages."""
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        parts: list[Flowable] = super().split(avail_width, avail_height)
+        page = _PAGE_HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM  # the frame has no padding
+        if parts or not self._rowHeights or self._rowHeights[0] <= page:
+            return parts
+        self.splitInRow = 1
+        try:
+            parts = super().split(avail_width, avail_height)
+        finally:
+            self.splitInRow = 0
+        for part in parts:  # the rest of the table keeps its rows whole again
+            part.splitInRow = 0
+        return parts
+
+
 def _patient_panel(data: ConsentPdfData, label: Callable[..., str], styles: _Styles) -> Table:
     cells = [
         [
@@ -424,7 +494,7 @@ def _patient_panel(data: ConsentPdfData, label: Callable[..., str], styles: _Sty
             [Paragraph(_markup(data.birth_date), styles.value)],
         ],
     ]
-    table = Table(cells, colWidths=[_TEXT_WIDTH * 0.64, _TEXT_WIDTH * 0.36])
+    table = _Table(cells, colWidths=[_TEXT_WIDTH * 0.64, _TEXT_WIDTH * 0.36])
     table.setStyle(
         TableStyle(
             [
@@ -449,7 +519,7 @@ def _summary_table(rows: Sequence[tuple[str, str]], styles: _Styles) -> Table:
         [Paragraph(_markup(name), styles.value), Paragraph(_markup(value), styles.value)]
         for name, value in rows
     ]
-    table = Table(cells, colWidths=[_TEXT_WIDTH * 0.6, _TEXT_WIDTH * 0.4])
+    table = _Table(cells, colWidths=[_TEXT_WIDTH * 0.6, _TEXT_WIDTH * 0.4])
     table.setStyle(
         TableStyle(
             [
@@ -482,7 +552,7 @@ def _field_grid(
             line.append("")
             spans.append(("SPAN", (0, index), (1, index)))
         cells.append(line)
-    table = Table(cells, colWidths=[_TEXT_WIDTH * 0.42, _TEXT_WIDTH * 0.58])
+    table = _Table(cells, colWidths=[_TEXT_WIDTH * 0.42, _TEXT_WIDTH * 0.58])
     table.setStyle(
         TableStyle(
             [
