@@ -300,6 +300,27 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
         running_header=(data.clinic_name, title),
         page_label=lambda page, pages: label("page", page=page, pages=pages),
     )
+    return build_document(
+        story,
+        furniture,
+        title=data.clinic_name,
+        subject=f"{title} ({version})",
+        lang=lang,
+        font_size=11,
+    )
+
+
+def build_document(
+    story: list[Any],
+    furniture: _PageFurniture,
+    *,
+    title: str,
+    subject: str,
+    lang: str,
+    font_size: float,
+) -> bytes:
+    """Lay ``story`` out on Letter pages with our margins, the running header and the footer
+    (page X of Y). Metadata names the clinic and the kind of document, never the patient."""
     buffer = BytesIO()
     document = BaseDocTemplate(
         buffer,
@@ -308,15 +329,14 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
         rightMargin=_MARGIN_X,
         topMargin=_MARGIN_TOP,
         bottomMargin=_MARGIN_BOTTOM,
-        # Metadata names the clinic and the form, never the patient.
-        title=data.clinic_name,
+        title=title,
         author=PDF_AUTHOR,
         creator=PDF_AUTHOR,
-        subject=f"{title} ({version})",
+        subject=subject,
         lang=lang,
         # Without this the canvas declares an unembedded Helvetica on every page.
         initialFontName=FONT,
-        initialFontSize=11,
+        initialFontSize=font_size,
     )
     # No frame padding: tables, rules and footer line up exactly with the text.
     frame = Frame(

@@ -18,20 +18,15 @@ import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from io import BytesIO
 from typing import Literal, Protocol, TypeAlias
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     HRFlowable,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -39,15 +34,13 @@ from reportlab.platypus import (
 )
 
 from kiosk.documents.consent_pdf import (
-    _MARGIN_X,
     _TEXT_WIDTH,
     FONT,
     FONT_BOLD,
-    PDF_AUTHOR,
     _clean,
     _markup,
-    _NumberedCanvas,
     _PageFurniture,
+    build_document,
     register_fonts,
 )
 from kiosk.domain.conditions import visible_items
@@ -419,10 +412,6 @@ def _list_rows(item: Item, value: tuple[object, ...]) -> list[tuple[str, str]]:
 
 # --- rendering -----------------------------------------------------------------------------------
 
-_PAGE_WIDTH, _PAGE_HEIGHT = LETTER
-_MARGIN_TOP = 0.85 * inch  # the running header of pages 2+ sits above this
-_MARGIN_BOTTOM = 1.05 * inch  # the footer sits below this
-
 _INK = colors.HexColor("#1f2328")
 _MUTED = colors.HexColor("#59636e")
 _ACCENT = colors.HexColor("#2f5d7c")
@@ -472,37 +461,9 @@ def render_summary_pdf(data: SummaryPdfData) -> bytes:
         running_header=(_drawable(data.clinic_name), TITLE),
         page_label=lambda page, pages: f"Page {page} of {pages}",
     )
-    buffer = BytesIO()
-    document = BaseDocTemplate(
-        buffer,
-        pagesize=LETTER,
-        leftMargin=_MARGIN_X,
-        rightMargin=_MARGIN_X,
-        topMargin=_MARGIN_TOP,
-        bottomMargin=_MARGIN_BOTTOM,
-        # Metadata names the clinic and the kind of document, never the patient.
-        title=data.clinic_name,
-        author=PDF_AUTHOR,
-        creator=PDF_AUTHOR,
-        subject=TITLE,
-        lang="en",
-        initialFontName=FONT,  # otherwise every page declares an unembedded Helvetica
-        initialFontSize=10,
+    return build_document(
+        story, furniture, title=data.clinic_name, subject=TITLE, lang="en", font_size=10
     )
-    frame = Frame(
-        _MARGIN_X,
-        _MARGIN_BOTTOM,
-        _TEXT_WIDTH,
-        _PAGE_HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-        id="body",
-    )
-    document.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    document.build(story, canvasmaker=functools.partial(_NumberedCanvas, furniture=furniture))
-    return buffer.getvalue()
 
 
 def format_time(moment: datetime) -> str:
