@@ -48,16 +48,14 @@ from reportlab.platypus import Image as PdfImage
 
 from kiosk import paths
 from kiosk.documents.consent_pdf import (
-    FONT,
-    FONT_BOLD,
     ConsentPdfData,
     attestation_rows,
     comprehension_rows,
     format_signed_at,
     reading_rows,
-    register_fonts,
     render_consent_pdf,
 )
+from kiosk.documents.layout import FONT, FONT_BOLD, register_fonts
 from kiosk.documents.seal import SEAL_CERT, SEAL_KEY, Certificates, init_certificates, seal_pdf
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import AnswerValue, ConsentDocument, Packet

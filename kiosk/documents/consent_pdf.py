@@ -11,71 +11,52 @@ piece of text that is not our own markup is escaped before it reaches ReportLab'
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
-import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import BytesIO
 from typing import Any
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import cm, inch
+from reportlab.lib.units import cm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     HRFlowable,
     KeepTogether,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
     TableStyle,
 )
 
-from kiosk import paths
+from kiosk.documents.layout import (
+    ACCENT,
+    FONT,
+    FONT_BOLD,
+    INK,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    MUTED,
+    PAGE_HEIGHT,
+    PANEL,
+    RULE,
+    TEXT_WIDTH,
+    PageFurniture,
+    build_document,
+    clean_text,
+    markup,
+    register_fonts,
+)
 from kiosk.domain.model import AnswerValue, ConsentDocument
 from kiosk.domain.strings import Strings
 from kiosk.domain.visit import QuizResult, Reading
-
-FONT = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
-_FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
-_font_lock = threading.Lock()
-
-PDF_AUTHOR = "Consent kiosk"
-
-_PAGE_WIDTH, _PAGE_HEIGHT = LETTER
-_MARGIN_X = 1.0 * inch
-_MARGIN_TOP = 0.95 * inch
-_MARGIN_BOTTOM = 1.2 * inch
-_TEXT_WIDTH = _PAGE_WIDTH - 2 * _MARGIN_X
 
 _SIGNATURE_MAX_WIDTH = 8 * cm
 _SIGNATURE_MAX_HEIGHT = 3 * cm
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-_INK = colors.HexColor("#1f2328")
-_MUTED = colors.HexColor("#59636e")
-_ACCENT = colors.HexColor("#2f5d7c")
-_RULE = colors.HexColor("#c8d1da")
-_PANEL = colors.HexColor("#f3f6f9")
-
-# C0 controls other than tab and newline (and DEL) have no place in printed text.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Every way of writing a line break becomes "\n" (next line, line and paragraph separators).
-_LINE_BREAKS = str.maketrans({"\r": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
-_REPLACEMENT = "\ufffd"  # drawn where a character cannot be both printed and extracted
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
@@ -168,19 +149,6 @@ def attestation_rows(
     return tuple(rows)
 
 
-def register_fonts() -> None:
-    """Register the bundled DejaVu fonts with ReportLab; safe to call any number of times."""
-    with _font_lock:
-        registered = set(pdfmetrics.getRegisteredFontNames())
-        for name, file_name in _FONT_FILES.items():
-            if name not in registered:
-                pdfmetrics.registerFont(TTFont(name, str(paths.FONTS_DIR / file_name)))
-        # <b> inside a paragraph must resolve to DejaVu too, never to a base-14 font.
-        pdfmetrics.registerFontFamily(
-            FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
-        )
-
-
 def format_signed_at(moment: datetime) -> str:
     """Signing time with its UTC offset, e.g. ``2026-11-22 09:14:03 -05:00 (UTC-05:00)``.
 
@@ -214,21 +182,19 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
     consent_ref = f"{data.consent.id}, {version}"
 
     story: list[Flowable] = [
-        Paragraph(_markup(data.clinic_name), styles.clinic),
-        HRFlowable(width="100%", thickness=0.8, color=_RULE, spaceBefore=2, spaceAfter=18),
-        Paragraph(_markup(title), styles.title),
+        Paragraph(markup(data.clinic_name), styles.clinic),
+        HRFlowable(width="100%", thickness=0.8, color=RULE, spaceBefore=2, spaceAfter=18),
+        Paragraph(markup(title), styles.title),
         Paragraph(
-            f"{_markup(version)}&nbsp;&nbsp;·&nbsp;&nbsp;"
-            f"{_markup(label('document'))} {_markup(data.document_id)}",
+            f"{markup(version)}&nbsp;&nbsp;·&nbsp;&nbsp;"
+            f"{markup(label('document'))} {markup(data.document_id)}",
             styles.subtitle,
         ),
         _patient_panel(data, label, styles),
     ]
     for section in data.consent.sections:
-        story.append(Paragraph(_markup(section.title.get(lang)), styles.heading))
-        story.extend(
-            Paragraph(_markup(p), styles.body) for p in _paragraphs(section.body.get(lang))
-        )
+        story.append(Paragraph(markup(section.title.get(lang)), styles.heading))
+        story.extend(Paragraph(markup(p), styles.body) for p in _paragraphs(section.body.get(lang)))
     for heading, rows in (
         ("summary", data.summary),
         ("comprehension", data.comprehension),
@@ -236,7 +202,7 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
         ("reading", data.reading),
     ):
         if rows:
-            story.append(Paragraph(_markup(label(heading)), styles.heading))
+            story.append(Paragraph(markup(label(heading)), styles.heading))
             story.append(_summary_table(rows, styles))
 
     field_rows: list[list[tuple[str, str]]] = [
@@ -246,14 +212,14 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
     if data.signature_png is not None:
         mark: list[Flowable] = [
             _read_signature(data.signature_png),
-            Paragraph(_markup(label("signature_image")), styles.caption),
+            Paragraph(markup(label("signature_image")), styles.caption),
         ]
     else:
         if not data.typed_name or not data.witness_name:
             raise ValueError("a consent without a drawn signature needs a typed name and witness")
         mark = [
-            Paragraph(_markup(data.typed_name), styles.typed),
-            Paragraph(_markup(label("typed_signature")), styles.caption),
+            Paragraph(markup(data.typed_name), styles.typed),
+            Paragraph(markup(label("typed_signature")), styles.caption),
         ]
         field_rows.append([(label("witnessed_by"), data.witness_name)])
         field_rows.append(
@@ -276,15 +242,15 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
     story.append(
         KeepTogether(
             [
-                Paragraph(_markup(label("signature")), styles.heading),
-                *(Paragraph(_markup(p), styles.body) for p in _paragraphs(data.statement)),
+                Paragraph(markup(label("signature")), styles.heading),
+                *(Paragraph(markup(p), styles.body) for p in _paragraphs(data.statement)),
                 Spacer(1, 10),
                 *mark,
                 Spacer(1, 10),
                 fields,
-                Paragraph(_markup(label("text_sha256_note")), styles.caption),
+                Paragraph(markup(label("text_sha256_note")), styles.caption),
                 *(
-                    [Paragraph(_markup(label("audit_head_note")), styles.caption)]
+                    [Paragraph(markup(label("audit_head_note")), styles.caption)]
                     if data.audit_head
                     else []
                 ),
@@ -292,7 +258,7 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
         )
     )
 
-    furniture = _PageFurniture(
+    furniture = PageFurniture(
         patient_name=data.patient_name,
         birth_date=f"{label('date_of_birth')}: {data.birth_date}",
         line_two=f"{label('document')}: {data.document_id}  ·  "
@@ -310,105 +276,12 @@ def render_consent_pdf(data: ConsentPdfData, strings: Strings) -> bytes:
     )
 
 
-def build_document(
-    story: list[Any],
-    furniture: _PageFurniture,
-    *,
-    title: str,
-    subject: str,
-    lang: str,
-    font_size: float,
-) -> bytes:
-    """Lay ``story`` out on Letter pages with our margins, the running header and the footer
-    (page X of Y). Metadata names the clinic and the kind of document, never the patient."""
-    buffer = BytesIO()
-    document = BaseDocTemplate(
-        buffer,
-        pagesize=LETTER,
-        leftMargin=_MARGIN_X,
-        rightMargin=_MARGIN_X,
-        topMargin=_MARGIN_TOP,
-        bottomMargin=_MARGIN_BOTTOM,
-        title=title,
-        author=PDF_AUTHOR,
-        creator=PDF_AUTHOR,
-        subject=subject,
-        lang=lang,
-        # Without this the canvas declares an unembedded Helvetica on every page.
-        initialFontName=FONT,
-        initialFontSize=font_size,
-    )
-    # No frame padding: tables, rules and footer line up exactly with the text.
-    frame = Frame(
-        _MARGIN_X,
-        _MARGIN_BOTTOM,
-        _TEXT_WIDTH,
-        _PAGE_HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-        id="body",
-    )
-    document.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    document.build(story, canvasmaker=functools.partial(_NumberedCanvas, furniture=furniture))
-    return buffer.getvalue()
-
-
 # --- text ----------------------------------------------------------------------------------------
-
-
-def _clean(text: str) -> str:
-    """Text as it may be printed: what the page shows is exactly what its text layer holds.
-
-    Line breaks are normalised to "\\n". Removed: C0/C1 controls (tab and newline kept), DEL,
-    format characters (Unicode category Cf: bidi overrides and isolates, zero-width spaces and
-    joiners, BOM, soft hyphen, tag characters) and variation selectors: ReportLab lays text out
-    left to right with neither bidi nor shaping, so they would change nothing on the page yet
-    stay in the extracted text. Replaced by U+FFFD: lone surrogates, characters the DejaVu fonts
-    have no glyph for, and everything above U+FFFF (ReportLab writes a ToUnicode entry for those
-    that PDF readers reject, so they could be seen but not extracted).
-    """
-    text = _CONTROL_CHARS.sub("", text.replace("\r\n", "\n").translate(_LINE_BREAKS))
-    if text.isascii():
-        return text
-    printable = _printable()
-    return "".join(_printed(char, printable) for char in text)
-
-
-def _printed(char: str, printable: frozenset[int]) -> str:
-    if char < "\x80":
-        return char
-    if unicodedata.category(char) in ("Cc", "Cf") or _is_variation_selector(char):
-        return ""
-    return char if ord(char) in printable else _REPLACEMENT
-
-
-def _is_variation_selector(char: str) -> bool:
-    return "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef"
-
-
-@functools.cache
-def _printable() -> frozenset[int]:
-    """Code points both DejaVu faces draw, within the Basic Multilingual Plane."""
-    register_fonts()
-    regular = pdfmetrics.getFont(FONT).face.charToGlyph
-    bold = pdfmetrics.getFont(FONT_BOLD).face.charToGlyph
-    return frozenset(code for code in regular.keys() & bold.keys() if code <= 0xFFFF)
-
-
-def _markup(text: str) -> str:
-    """Plain text -> paragraph markup: escaped, with its line breaks kept."""
-    return escape(_clean(text)).replace("\n", "<br/>")
 
 
 def _paragraphs(text: str) -> list[str]:
     """Split on blank lines; single line breaks stay inside their paragraph."""
-    return [part.strip() for part in _BLANK_LINE.split(_clean(text)) if part.strip()]
-
-
-def _single_line(text: str) -> str:
-    return " ".join(_clean(text).split())
+    return [part.strip() for part in _BLANK_LINE.split(clean_text(text)) if part.strip()]
 
 
 def _format_offset(offset: timedelta) -> str:
@@ -420,44 +293,23 @@ def _format_offset(offset: timedelta) -> str:
     return f"{text}:{secs:02d}" if secs else text
 
 
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    """``text`` shortened with an ellipsis until it fits ``width`` points.
-
-    The longest prefix that fits is found by bisection (a 5,000-character name costs a dozen
-    measurements, not thousands), and the cut never separates a letter from its combining marks,
-    so "René" is never shortened to a bare "Rene…".
-    """
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return text
-    low, high = 0, len(text) - 1  # the longest prefix that fits (with "…") is in [low, high]
-    while low < high:
-        middle = (low + high + 1) // 2
-        if pdfmetrics.stringWidth(text[:middle] + "…", font, size) <= width:
-            low = middle
-        else:
-            high = middle - 1
-    while low and unicodedata.category(text[low]).startswith("M"):
-        low -= 1
-    return text[:low].rstrip() + "…"
-
-
 # --- flowables -----------------------------------------------------------------------------------
 
 
 class _Styles:
     def __init__(self) -> None:
         base = ParagraphStyle(
-            "base", fontName=FONT, bulletFontName=FONT, fontSize=11.5, leading=16.5, textColor=_INK
+            "base", fontName=FONT, bulletFontName=FONT, fontSize=11.5, leading=16.5, textColor=INK
         )
         self.body = ParagraphStyle("body", parent=base, spaceAfter=8)
         self.clinic = ParagraphStyle(
-            "clinic", parent=base, fontName=FONT_BOLD, fontSize=13, leading=17, textColor=_ACCENT
+            "clinic", parent=base, fontName=FONT_BOLD, fontSize=13, leading=17, textColor=ACCENT
         )
         self.title = ParagraphStyle(
             "title", parent=base, fontName=FONT_BOLD, fontSize=20, leading=25, spaceAfter=4
         )
         self.subtitle = ParagraphStyle(
-            "subtitle", parent=base, fontSize=11, leading=15, textColor=_MUTED, spaceAfter=16
+            "subtitle", parent=base, fontSize=11, leading=15, textColor=MUTED, spaceAfter=16
         )
         self.heading = ParagraphStyle(
             "heading",
@@ -465,13 +317,13 @@ class _Styles:
             fontName=FONT_BOLD,
             fontSize=13.5,
             leading=18,
-            textColor=_ACCENT,
+            textColor=ACCENT,
             spaceBefore=14,
             spaceAfter=6,
             keepWithNext=1,
         )
         self.label = ParagraphStyle(
-            "label", parent=base, fontSize=9, leading=12, textColor=_MUTED, spaceAfter=1
+            "label", parent=base, fontSize=9, leading=12, textColor=MUTED, spaceAfter=1
         )
         self.value = ParagraphStyle("value", parent=base, fontSize=11.5, leading=15)
         self.hash = ParagraphStyle("hash", parent=base, fontSize=9.5, leading=13)
@@ -479,7 +331,7 @@ class _Styles:
             "typed", parent=base, fontName=FONT_BOLD, fontSize=20, leading=26, spaceBefore=10
         )
         self.caption = ParagraphStyle(
-            "caption", parent=base, fontSize=9, leading=12, textColor=_MUTED, spaceBefore=3
+            "caption", parent=base, fontSize=9, leading=12, textColor=MUTED, spaceBefore=3
         )
 
 
@@ -490,7 +342,7 @@ class _Table(Table):  # type: ignore[misc]
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         parts: list[Flowable] = super().split(avail_width, avail_height)
-        page = _PAGE_HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM  # the frame has no padding
+        page = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM  # the frame has no padding
         if parts or not self._rowHeights or self._rowHeights[0] <= page:
             return parts
         self.splitInRow = 1
@@ -506,19 +358,19 @@ class _Table(Table):  # type: ignore[misc]
 def _patient_panel(data: ConsentPdfData, label: Callable[..., str], styles: _Styles) -> Table:
     cells = [
         [
-            [Paragraph(_markup(label("patient_name")), styles.label)],
-            [Paragraph(_markup(label("date_of_birth")), styles.label)],
+            [Paragraph(markup(label("patient_name")), styles.label)],
+            [Paragraph(markup(label("date_of_birth")), styles.label)],
         ],
         [
-            [Paragraph(_markup(data.patient_name), styles.value)],
-            [Paragraph(_markup(data.birth_date), styles.value)],
+            [Paragraph(markup(data.patient_name), styles.value)],
+            [Paragraph(markup(data.birth_date), styles.value)],
         ],
     ]
-    table = _Table(cells, colWidths=[_TEXT_WIDTH * 0.64, _TEXT_WIDTH * 0.36])
+    table = _Table(cells, colWidths=[TEXT_WIDTH * 0.64, TEXT_WIDTH * 0.36])
     table.setStyle(
         TableStyle(
             [
-                ("BACKGROUND", (0, 0), (-1, -1), _PANEL),
+                ("BACKGROUND", (0, 0), (-1, -1), PANEL),
                 ("FONTNAME", (0, 0), (-1, -1), FONT),  # plain-string cells default to Helvetica
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 10),
@@ -536,16 +388,16 @@ def _patient_panel(data: ConsentPdfData, label: Callable[..., str], styles: _Sty
 
 def _summary_table(rows: Sequence[tuple[str, str]], styles: _Styles) -> Table:
     cells = [
-        [Paragraph(_markup(name), styles.value), Paragraph(_markup(value), styles.value)]
+        [Paragraph(markup(name), styles.value), Paragraph(markup(value), styles.value)]
         for name, value in rows
     ]
-    table = _Table(cells, colWidths=[_TEXT_WIDTH * 0.6, _TEXT_WIDTH * 0.4])
+    table = _Table(cells, colWidths=[TEXT_WIDTH * 0.6, TEXT_WIDTH * 0.4])
     table.setStyle(
         TableStyle(
             [
                 ("FONTNAME", (0, 0), (-1, -1), FONT),  # plain-string cells default to Helvetica
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.5, _RULE),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 8),
                 ("TOPPADDING", (0, 0), (-1, -1), 5),
@@ -565,14 +417,14 @@ def _field_grid(
     for index, row in enumerate(rows):
         value_style = styles.hash if index in hash_rows else styles.value
         line: list[object] = [
-            [Paragraph(_markup(name), styles.label), Paragraph(_markup(value), value_style)]
+            [Paragraph(markup(name), styles.label), Paragraph(markup(value), value_style)]
             for name, value in row
         ]
         if len(line) == 1:
             line.append("")
             spans.append(("SPAN", (0, index), (1, index)))
         cells.append(line)
-    table = _Table(cells, colWidths=[_TEXT_WIDTH * 0.42, _TEXT_WIDTH * 0.58])
+    table = _Table(cells, colWidths=[TEXT_WIDTH * 0.42, TEXT_WIDTH * 0.58])
     table.setStyle(
         TableStyle(
             [
@@ -582,7 +434,7 @@ def _field_grid(
                 ("RIGHTPADDING", (0, 0), (-1, -1), 10),
                 ("TOPPADDING", (0, 0), (-1, -1), 5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                ("LINEABOVE", (0, 0), (-1, 0), 0.5, _RULE),
+                ("LINEABOVE", (0, 0), (-1, 0), 0.5, RULE),
                 *spans,
             ]
         )
@@ -616,7 +468,7 @@ class _SignatureImage(Flowable):  # type: ignore[misc]
             self._image_height,
             mask="auto",
         )
-        canvas.setStrokeColor(_MUTED)
+        canvas.setStrokeColor(MUTED)
         canvas.setLineWidth(0.7)
         canvas.line(0, 0, _SIGNATURE_MAX_WIDTH, 0)
 
@@ -636,73 +488,3 @@ def _read_signature(png: bytes) -> _SignatureImage:
         raise ValueError("The signature image has no pixels.")
     scale = min(_SIGNATURE_MAX_WIDTH / pixel_width, _SIGNATURE_MAX_HEIGHT / pixel_height)
     return _SignatureImage(reader, pixel_width * scale, pixel_height * scale)
-
-
-# --- page furniture ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _PageFurniture:
-    patient_name: str
-    birth_date: str  # labelled
-    line_two: str  # document id and consent version
-    running_header: tuple[str, str]  # clinic, consent title: on pages after the first
-    page_label: Callable[[int, int], str]
-
-
-class _NumberedCanvas(Canvas):  # type: ignore[misc]
-    """Holds pages back until the end so every footer can say "page X of Y" with the real Y."""
-
-    def __init__(self, *args: Any, furniture: _PageFurniture, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._furniture = furniture
-        self._page_states: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:
-        self._page_states.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._page_states)
-        for number, state in enumerate(self._page_states, start=1):
-            self.__dict__.update(state)
-            self._draw_furniture(number, total)
-            super().showPage()
-        super().save()
-
-    def _draw_furniture(self, page: int, pages: int) -> None:
-        furniture = self._furniture
-        left, right = _MARGIN_X, _PAGE_WIDTH - _MARGIN_X
-        self.saveState()
-        self.setStrokeColor(_RULE)
-        self.setLineWidth(0.6)
-
-        if page > 1:
-            clinic, title = (_single_line(text) for text in furniture.running_header)
-            y = _PAGE_HEIGHT - 0.6 * inch
-            self.setFont(FONT, 8.5)
-            self.setFillColor(_MUTED)
-            clinic = _fit(clinic, FONT, 8.5, _TEXT_WIDTH * 0.4)
-            title_room = _TEXT_WIDTH - pdfmetrics.stringWidth(clinic, FONT, 8.5) - 24
-            self.drawString(left, y, clinic)
-            self.drawRightString(right, y, _fit(title, FONT, 8.5, title_room))
-            self.line(left, y - 6, right, y - 6)
-
-        self.line(left, 0.88 * inch, right, 0.88 * inch)
-        page_label = furniture.page_label(page, pages)
-        self.setFont(FONT_BOLD, 9)
-        self.setFillColor(_INK)
-        self.drawRightString(right, 0.66 * inch, page_label)
-        room = _TEXT_WIDTH - pdfmetrics.stringWidth(page_label, FONT_BOLD, 9) - 18
-        # A very long name is shortened, never the date of birth beside it.
-        birth_date = f"  ·  {_single_line(furniture.birth_date)}"
-        room -= pdfmetrics.stringWidth(birth_date, FONT, 9)
-        name = _fit(_single_line(furniture.patient_name), FONT, 9, room)
-        self.setFont(FONT, 9)
-        self.drawString(left, 0.66 * inch, name + birth_date)
-        self.setFont(FONT, 8)
-        self.setFillColor(_MUTED)
-        self.drawString(
-            left, 0.48 * inch, _fit(_single_line(furniture.line_two), FONT, 8, _TEXT_WIDTH)
-        )
-        self.restoreState()

@@ -14,7 +14,6 @@ across pages instead of breaking the layout. Pure rendering: no database, no Qt.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,6 @@ from typing import Literal, Protocol, TypeAlias
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import (
     Flowable,
     HRFlowable,
@@ -33,14 +31,19 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from kiosk.documents.consent_pdf import (
-    _TEXT_WIDTH,
+from kiosk.documents.layout import (
+    ACCENT,
     FONT,
     FONT_BOLD,
-    _clean,
-    _markup,
-    _PageFurniture,
+    INK,
+    MUTED,
+    PANEL,
+    RULE,
+    TEXT_WIDTH,
+    PageFurniture,
     build_document,
+    clean_text,
+    markup,
     register_fonts,
 )
 from kiosk.domain.conditions import visible_items
@@ -412,11 +415,6 @@ def _list_rows(item: Item, value: tuple[object, ...]) -> list[tuple[str, str]]:
 
 # --- rendering -----------------------------------------------------------------------------------
 
-_INK = colors.HexColor("#1f2328")
-_MUTED = colors.HexColor("#59636e")
-_ACCENT = colors.HexColor("#2f5d7c")
-_RULE = colors.HexColor("#c8d1da")
-_PANEL = colors.HexColor("#f3f6f9")
 _FLAGGED_ROW = colors.HexColor("#fff4d6")
 _GAP = 10  # points between blocks
 
@@ -439,7 +437,7 @@ def render_summary_pdf(data: SummaryPdfData) -> bytes:
     styles = _Styles()
     story: list[Flowable] = [
         Paragraph(_text(data.clinic_name), styles.clinic),
-        HRFlowable(width="100%", thickness=0.8, color=_RULE, spaceBefore=2, spaceAfter=8),
+        HRFlowable(width="100%", thickness=0.8, color=RULE, spaceBefore=2, spaceAfter=8),
         Paragraph(TITLE, styles.title),
         _header_panel(data, started, styles),
         Spacer(1, _GAP),
@@ -454,11 +452,11 @@ def render_summary_pdf(data: SummaryPdfData) -> bytes:
             story += [Spacer(1, _GAP), _section_table(section, styles)]
     story.append(Spacer(1, 4))
 
-    furniture = _PageFurniture(
+    furniture = PageFurniture(
         patient_name=_shorten(data.patient_name),
         birth_date=f"Date of birth: {_shorten(data.birth_date)}",
         line_two=f"Document: {_shorten(data.document_id)}  ·  {TITLE}",
-        running_header=(_drawable(data.clinic_name), TITLE),
+        running_header=(clean_text(data.clinic_name), TITLE),
         page_label=lambda page, pages: f"Page {page} of {pages}",
     )
     return build_document(
@@ -481,45 +479,24 @@ def format_time(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} {sign}{hours:02d}:{rest:02d}"
 
 
-REPLACEMENT = "\ufffd"
-
-
-@functools.cache
-def _font_chars() -> frozenset[int]:
-    """Code points both fonts can draw (call after ``register_fonts``)."""
-    regular, bold = (pdfmetrics.getFont(name).face.charToGlyph for name in (FONT, FONT_BOLD))
-    return frozenset(regular).intersection(bold)
-
-
-def _drawable(text: str) -> str:
-    """``text`` with each character the fonts cannot draw, and each one outside the Basic
-    Multilingual Plane (emoji), shown as U+FFFD: ReportLab writes a malformed ToUnicode entry for
-    those, which makes readers extract the wrong text or drop the font's text map."""
-    chars = _font_chars()
-    return "".join(
-        ch if ch in "\t\n\r" or (ord(ch) <= 0xFFFF and ord(ch) in chars) else REPLACEMENT
-        for ch in _clean(text)
-    )
-
-
 def _text(text: str) -> str:
     """Any text (patient's or form's) -> escaped paragraph markup the fonts can draw."""
-    return _markup(_drawable(text))
+    return markup(text)
 
 
 def _shorten(text: str) -> str:
-    text = " ".join(_drawable(text).split())
+    text = " ".join(clean_text(text).split())
     return text if len(text) <= IDENTITY_MAX_CHARS else text[: IDENTITY_MAX_CHARS - 1] + "…"
 
 
 class _Styles:
     def __init__(self) -> None:
         base = ParagraphStyle(
-            "base", fontName=FONT, bulletFontName=FONT, fontSize=9.5, leading=12.5, textColor=_INK
+            "base", fontName=FONT, bulletFontName=FONT, fontSize=9.5, leading=12.5, textColor=INK
         )
         self.base = base
         self.clinic = ParagraphStyle(
-            "clinic", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14, textColor=_ACCENT
+            "clinic", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14, textColor=ACCENT
         )
         self.title = ParagraphStyle(
             "title", parent=base, fontName=FONT_BOLD, fontSize=17, leading=21, spaceAfter=8
@@ -530,18 +507,18 @@ class _Styles:
             fontName=FONT_BOLD,
             fontSize=11.5,
             leading=15,
-            textColor=_ACCENT,
+            textColor=ACCENT,
         )
         self.label = ParagraphStyle(
-            "label", parent=base, fontSize=7.5, leading=9.5, textColor=_MUTED
+            "label", parent=base, fontSize=7.5, leading=9.5, textColor=MUTED
         )
         self.value = ParagraphStyle("value", parent=base, fontSize=10, leading=13)
         self.value_bold = ParagraphStyle("value_bold", parent=self.value, fontName=FONT_BOLD)
         self.cell = ParagraphStyle("cell", parent=base)
         self.cell_bold = ParagraphStyle("cell_bold", parent=base, fontName=FONT_BOLD)
-        self.cell_muted = ParagraphStyle("cell_muted", parent=base, textColor=_MUTED)
+        self.cell_muted = ParagraphStyle("cell_muted", parent=base, textColor=MUTED)
         self.column = ParagraphStyle(
-            "column", parent=base, fontName=FONT_BOLD, fontSize=8, leading=10, textColor=_MUTED
+            "column", parent=base, fontName=FONT_BOLD, fontSize=8, leading=10, textColor=MUTED
         )
         self.flag = ParagraphStyle("flag", parent=base, fontSize=9.5, leading=12.5)
         self.chip = ParagraphStyle(
@@ -554,7 +531,7 @@ class _Styles:
             alignment=1,
         )
         self.caption = ParagraphStyle(
-            "caption", parent=base, fontSize=8, leading=10.5, textColor=_MUTED, spaceBefore=3
+            "caption", parent=base, fontSize=8, leading=10.5, textColor=MUTED, spaceBefore=3
         )
 
 
@@ -581,11 +558,11 @@ def _header_panel(data: SummaryPdfData, started: str, styles: _Styles) -> Table:
         ],
         [field("Consent", data.consent_status, styles.value_bold), "", ""],
     ]
-    table = Table(cells, colWidths=[_TEXT_WIDTH * 0.46, _TEXT_WIDTH * 0.27, _TEXT_WIDTH * 0.27])
+    table = Table(cells, colWidths=[TEXT_WIDTH * 0.46, TEXT_WIDTH * 0.27, TEXT_WIDTH * 0.27])
     table.setStyle(
         TableStyle(
             [
-                ("BACKGROUND", (0, 0), (-1, -1), _PANEL),
+                ("BACKGROUND", (0, 0), (-1, -1), PANEL),
                 ("FONTNAME", (0, 0), (-1, -1), FONT),  # plain-string cells default to Helvetica
                 ("SPAN", (0, 2), (-1, 2)),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -636,8 +613,8 @@ def _flags_box(flags: Sequence[SummaryFlag], styles: _Styles) -> Table:
         cells.append([Paragraph(NO_FLAGS, styles.cell_bold), ""])
         commands += [
             ("SPAN", (0, 1), (1, 1)),
-            ("BACKGROUND", (0, 1), (-1, 1), _PANEL),
-            ("BOX", (0, 1), (-1, 1), 0.6, _RULE),
+            ("BACKGROUND", (0, 1), (-1, 1), PANEL),
+            ("BOX", (0, 1), (-1, 1), 0.6, RULE),
         ]
     for row, flag in enumerate(flags, start=1):
         chip, tint, word = _SEVERITY_STYLE.get(flag.severity, _SEVERITY_STYLE["review"])
@@ -649,7 +626,7 @@ def _flags_box(flags: Sequence[SummaryFlag], styles: _Styles) -> Table:
         if row > 1:
             commands.append(("LINEABOVE", (0, row), (-1, row), 1.5, colors.white))
     table = Table(
-        cells, colWidths=[chip_width, _TEXT_WIDTH - chip_width], repeatRows=1, splitInRow=1
+        cells, colWidths=[chip_width, TEXT_WIDTH - chip_width], repeatRows=1, splitInRow=1
     )
     table.setStyle(TableStyle(commands))
     return table
@@ -672,14 +649,14 @@ def _scores_table(scores: Sequence[SummaryScore], styles: _Styles) -> Table:
             ]
         )
     widths = [0.5, 0.1, 0.24, 0.16]
-    table = Table(cells, colWidths=[_TEXT_WIDTH * w for w in widths], repeatRows=2, splitInRow=1)
+    table = Table(cells, colWidths=[TEXT_WIDTH * w for w in widths], repeatRows=2, splitInRow=1)
     table.setStyle(
         TableStyle(
             [
                 ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 1), (-1, 1), 0.8, _ACCENT),
-                ("LINEBELOW", (0, 2), (-1, -1), 0.5, _RULE),
+                ("LINEBELOW", (0, 1), (-1, 1), 0.8, ACCENT),
+                ("LINEBELOW", (0, 2), (-1, -1), 0.5, RULE),
                 ("LEFTPADDING", (0, 1), (-1, -1), 4),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 8),
                 ("TOPPADDING", (0, 1), (-1, -1), 3),
@@ -697,7 +674,7 @@ def _section_table(section: SummarySection, styles: _Styles) -> Table:
     commands: list[tuple[object, ...]] = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.5, _RULE),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.5, RULE),
         ("LEFTPADDING", (0, 1), (-1, -1), 4),
         ("RIGHTPADDING", (0, 0), (-1, -1), 8),
         ("TOPPADDING", (0, 1), (-1, -1), 3),
@@ -717,7 +694,7 @@ def _section_table(section: SummarySection, styles: _Styles) -> Table:
     # splitInRow: a very long answer continues on the next page instead of breaking the layout.
     table = Table(
         cells,
-        colWidths=[_TEXT_WIDTH * 0.55, _TEXT_WIDTH * 0.45],
+        colWidths=[TEXT_WIDTH * 0.55, TEXT_WIDTH * 0.45],
         repeatRows=1,
         splitInRow=1,
     )

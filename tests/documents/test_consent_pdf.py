@@ -15,9 +15,9 @@ from pypdf import PdfReader
 from kiosk.documents.consent_pdf import (
     ConsentPdfData,
     format_signed_at,
-    register_fonts,
     render_consent_pdf,
 )
+from kiosk.documents.layout import register_fonts
 from kiosk.domain.model import ConsentDocument, LocalizedText, Section
 from kiosk.domain.strings import Strings, load_strings
 from kiosk.paths import STRINGS_DIR

@@ -14,7 +14,7 @@ given for the witness, and a consent answer and question. For each one the tests
 * only the embedded DejaVu fonts are used (``pdffonts``: ``emb yes``, no base-14 font), and a
   hostile PDF still takes the clinic's seal, which then verifies.
 
-What is guaranteed, exactly (``consent_pdf._clean``): the page shows what the text layer holds.
+What is guaranteed, exactly (``layout.clean_text``): the page shows what the text layer holds.
 Line breaks (CR, CRLF, NEL, U+2028/9) print as line breaks in the body and as one space in the
 footer, runs of spaces print as one. Removed: control characters other than tab and newline, DEL,
 invisible format characters (bidi overrides and isolates, zero-width space and joiners, BOM, soft
@@ -48,17 +48,12 @@ from pypdf import PageObject, PdfReader
 from reportlab.pdfbase import pdfmetrics
 
 from kiosk import paths
+from kiosk.documents import layout
 from kiosk.documents.consent_pdf import (
-    _MARGIN_BOTTOM,
-    _MARGIN_TOP,
-    _MARGIN_X,
-    _PAGE_HEIGHT,
-    _PAGE_WIDTH,
-    FONT,
     ConsentPdfData,
-    register_fonts,
     render_consent_pdf,
 )
+from kiosk.documents.layout import FONT, register_fonts
 from kiosk.documents.seal import Certificates, check_seal, seal_pdf
 from kiosk.domain.model import ConsentDocument, LocalizedText, Section
 from kiosk.domain.strings import Strings, load_strings
@@ -72,8 +67,9 @@ FOOTER_RULE = 0.88 * 72  # the footer's rule, in points from the bottom of the p
 TOLERANCE = 1.0  # points: rounding in poppler's word boxes
 ASCII_LETTERS = string.ascii_letters + string.digits
 # The template's geometry, in points (ReportLab's unit constants are untyped).
-PAGE_WIDTH, PAGE_HEIGHT = float(_PAGE_WIDTH), float(_PAGE_HEIGHT)
-MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = float(_MARGIN_X), float(_MARGIN_TOP), float(_MARGIN_BOTTOM)
+PAGE_WIDTH, PAGE_HEIGHT = float(layout.PAGE_WIDTH), float(layout.PAGE_HEIGHT)
+MARGIN_X, MARGIN_TOP = float(layout.MARGIN_X), float(layout.MARGIN_TOP)
+MARGIN_BOTTOM = float(layout.MARGIN_BOTTOM)
 
 
 @dataclass(frozen=True)
