@@ -383,17 +383,7 @@ def open_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk | SafeMode
         return safe_mode(strings, [str(exc)])
     health = startup_check(db, load_anchor(anchor_file(db, paths.data_dir())))
     if not health.ok:
-        try:
-            with db.begin() as session:
-                repository.audit(
-                    session,
-                    actor="system",
-                    device=settings.kiosk_id,
-                    action="kiosk.safe_mode",
-                    now=clock(),
-                )
-        except SQLAlchemyError as exc:
-            log.error("could not record safe mode: %s", type(exc).__name__)
+        _record(db, settings, "kiosk.safe_mode", clock())
         db.dispose()
         return safe_mode(strings, health.problems)
     certificates = Certificates(settings.key_dir)
@@ -404,16 +394,20 @@ def open_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk | SafeMode
         init_certificates(
             certificates, clinic_name=settings.clinic_name, kiosk_id=settings.kiosk_id
         )
-        with db.begin() as session:
-            repository.audit(
-                session,
-                actor="system",
-                device=settings.kiosk_id,
-                action="certificates.created",
-                now=clock(),
-            )
+        _record(db, settings, "certificates.created", clock())
     purge_drafts(db, settings, clock())
     return build_kiosk(settings, db, clock, strings)
+
+
+def _record(db: Database, settings: Settings, action: str, now: dt.datetime) -> None:
+    """A system event at start-up, before there is a flow to record it. Logged, never raised."""
+    try:
+        with db.begin() as session:
+            repository.audit(
+                session, actor="system", device=settings.kiosk_id, action=action, now=now
+            )
+    except SQLAlchemyError as exc:
+        log.error("could not record %s: %s", action, type(exc).__name__)
 
 
 def purge_drafts(db: Database, settings: Settings, now: dt.datetime) -> int:

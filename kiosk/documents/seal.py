@@ -20,6 +20,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from kiosk.private_files import create_private_file, private_folder
+
 ROOT_CERT = "clinic-root.crt"
 ROOT_KEY = "clinic-root.key"
 SEAL_CERT = "kiosk-seal.crt"
@@ -53,15 +55,6 @@ class Certificates:
         )
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """A private key file: 0600 from the start, synced, never replacing an existing one."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def _write_public(path: Path, data: bytes) -> None:
     with path.open("xb") as handle:
         handle.write(data)
@@ -93,8 +86,7 @@ def init_certificates(
             "(a new root would make every earlier seal unverifiable here)"
         )
     now = now or dt.datetime.now(dt.UTC)
-    certs.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(certs.folder, 0o700)
+    private_folder(certs.folder)
     # RSA for the widest reader support (older Acrobat, poppler/NSS); 3072 bits per NIST 2030+.
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     seal_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
@@ -173,8 +165,8 @@ def init_certificates(
     pem = serialization.Encoding.PEM
     private = serialization.PrivateFormat.PKCS8
     none = serialization.NoEncryption()
-    _write_private(certs.path(ROOT_KEY), root_key.private_bytes(pem, private, none))
-    _write_private(certs.path(SEAL_KEY), seal_key.private_bytes(pem, private, none))
+    create_private_file(certs.path(ROOT_KEY), root_key.private_bytes(pem, private, none))
+    create_private_file(certs.path(SEAL_KEY), seal_key.private_bytes(pem, private, none))
     _write_public(certs.path(ROOT_CERT), root.public_bytes(pem))
     _write_public(certs.path(SEAL_CERT), seal.public_bytes(pem))
     return CertificateSummary(

@@ -15,10 +15,11 @@ config folder, not the data folder.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from kiosk.private_files import create_private_file, private_folder
 
 DATABASE_KEY = "database.key"
 AUDIT_KEY = "audit.key"
@@ -63,35 +64,16 @@ class KeyStore:
     def create(self, name: str) -> bytes:
         """Write a new random key to ``name``; refuses to overwrite one that exists.
 
-        Crash-safe: the key is written and synced under a temporary name, then linked into
-        place (which fails if the name exists) and the folder synced, so a power cut leaves
-        either no key file or a whole one, never an empty file that locks the records."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.folder, 0o700)
+        Crash-safe (see :func:`kiosk.private_files.create_private_file`): a power cut leaves no
+        key file or a whole one, never an empty file that locks the records."""
+        private_folder(self.folder)
         key = secrets.token_bytes(KEY_BYTES)
-        path = self.path(name)
-        if path.exists():
-            raise KeyStoreError(f"the key file {path} already exists; it was not replaced")
-        temporary = self.folder / f".{name}.{secrets.token_hex(4)}.tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "w", encoding="ascii") as handle:
-                handle.write(key.hex() + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                raise KeyStoreError(
-                    f"the key file {path} already exists; it was not replaced"
-                ) from None
-        finally:
-            temporary.unlink(missing_ok=True)
-        folder_fd = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(folder_fd)
-        finally:
-            os.close(folder_fd)
+            create_private_file(self.path(name), (key.hex() + "\n").encode("ascii"))
+        except FileExistsError:
+            raise KeyStoreError(
+                f"the key file {self.path(name)} already exists; it was not replaced"
+            ) from None
         return key
 
     def read_or_create(self, name: str, *, may_create: bool) -> bytes:
