@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol, TypeAlias
+from typing import Literal, TypeAlias, cast
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
@@ -47,6 +47,13 @@ from kiosk.documents.layout import (
     register_fonts,
 )
 from kiosk.domain.conditions import visible_items
+from kiosk.domain.findings import (
+    NOT_SCORED,
+    SEVERITY_ORDER,
+    StoredScoreLike,
+    describe_flags,
+    score_lines,
+)
 from kiosk.domain.model import (
     AllOf,
     AnswerValue,
@@ -57,10 +64,7 @@ from kiosk.domain.model import (
     ItemType,
     Not,
     Packet,
-    ScoreRule,
-    Severity,
 )
-from kiosk.domain.scoring import ScoreResult
 
 FlagSeverity: TypeAlias = Literal["urgent", "review", "info"]
 
@@ -70,28 +74,11 @@ FLAGS_NOTE = (
     "Every flag is for clinician review. None is an automatic refusal: the clinician decides."
 )
 NOT_ANSWERED = "Not answered"
-NOT_SCORED = "Not scored"  # a question it needs was not answered: never a silent 0
 IDENTITY_MAX_CHARS = 200
 """Name, date of birth and ids in the header are shortened beyond this (the kiosk allows 100), so
 the flags always start on page 1; answers are never shortened."""
 
-_SEVERITY_ORDER: dict[str, int] = {"urgent": 0, "review": 1, "info": 2}
-_SEVERITY_OF: dict[Severity, FlagSeverity] = {
-    Severity.URGENT: "urgent",
-    Severity.REVIEW: "review",
-    Severity.INFO: "info",
-}
 _LANGUAGE_NAMES = {"en": "English", "es": "Spanish (español)"}
-
-# Flags raised by an event that no form describes: worded here, still only for review.
-_EVENT_FLAGS: dict[str, tuple[FlagSeverity, str]] = {
-    "paper_consent_requested": (
-        "review",
-        "Patient chose to sign the consent on paper. Give them the paper consent form and "
-        "review it with them before the infusion.",
-    ),
-}
-
 
 # --- data ----------------------------------------------------------------------------------------
 
@@ -167,20 +154,6 @@ DEFAULT_SECTIONS: tuple[SectionSpec, ...] = (
 """What a clinician checks before a ketamine infusion (forms/medical_history.yaml and the rest)."""
 
 
-class StoredScoreLike(Protocol):
-    """A score as stored (``kiosk.storage.repository.StoredScore``): documents may not import
-    storage, so any object with these attributes will do."""
-
-    @property
-    def rule_id(self) -> str: ...
-
-    @property
-    def value(self) -> float: ...
-
-    @property
-    def band(self) -> str | None: ...
-
-
 # --- building the data from the domain -----------------------------------------------------------
 
 
@@ -221,7 +194,7 @@ def summary_data(
         language=language,
         kiosk_id=kiosk_id,
         consent_status=consent_status,
-        scores=_score_rows(_score_rules(packet), list(scores)),
+        scores=_score_rows(packet, list(scores)),
         flags=_flag_rows(packet, raised),
         sections=tuple(_section(packet, answers, spec, flagged) for spec in sections),
     )
@@ -270,64 +243,24 @@ def _identity(packet: Packet, answers: Mapping[str, AnswerValue], role: str) -> 
     return value if isinstance(value, str) else ""
 
 
-def _score_rules(packet: Packet) -> list[ScoreRule]:
-    return [rule for form in packet.forms for rule in form.scores]
-
-
-def _score_rows(
-    rules: Sequence[ScoreRule], stored: Sequence[StoredScoreLike]
-) -> tuple[SummaryScore, ...]:
-    by_id = {score.rule_id: score for score in stored}
-    rows: list[SummaryScore] = []
-    for rule in rules:
-        score = by_id.pop(rule.id, None)
-        loinc = rule.loinc or ""
-        if score is None:
-            rows.append(SummaryScore(rule.label.get("en"), "—", NOT_SCORED, loinc))
-            continue
-        band = next((b for b in rule.bands if b.id == score.band), None)
-        band_label = band.label.get("en") if band else (score.band or "")
-        display = ScoreResult(rule, float(score.value), band).display
-        rows.append(SummaryScore(rule.label.get("en"), display, band_label, loinc))
-    # Scores of a rule the current forms no longer have: shown by id rather than dropped.
-    rows.extend(
-        SummaryScore(score.rule_id, f"{score.value:g}", score.band or "")
-        for score in by_id.values()
+def _score_rows(packet: Packet, stored: Sequence[StoredScoreLike]) -> tuple[SummaryScore, ...]:
+    return tuple(
+        SummaryScore(line.label, line.value, line.band, line.loinc)
+        for line in score_lines(packet, stored)
     )
-    return tuple(rows)
 
 
 def _flag_rows(packet: Packet, flag_ids: Iterable[str]) -> tuple[SummaryFlag, ...]:
-    known: dict[str, SummaryFlag] = {}
-    for rule in [*(r for form in packet.forms for r in form.flags), *packet.consent.flags]:
-        known.setdefault(rule.id, SummaryFlag(rule.message.get("en"), _SEVERITY_OF[rule.severity]))
-    if packet.consent.quiz is not None:
-        notice = packet.consent.quiz.flag
-        known.setdefault(
-            notice.id, SummaryFlag(notice.message.get("en"), _SEVERITY_OF[notice.severity])
-        )
-    for flag_id, (severity, message) in _EVENT_FLAGS.items():
-        known.setdefault(flag_id, SummaryFlag(message, severity))
-    order = {flag_id: index for index, flag_id in enumerate(known)}
-    raised = list(dict.fromkeys(flag_ids))  # each flag once, whatever the storage returned
-    raised.sort(key=lambda flag_id: order.get(flag_id, len(order)))
-    flags = [
-        known.get(
-            flag_id,
-            SummaryFlag(
-                f"Flag '{flag_id}' was raised; the current forms do not describe it. "
-                "Clinician to review.",
-                "review",
-            ),
-        )
-        for flag_id in raised
-    ]
-    return tuple(_by_severity(flags))
+    return tuple(
+        SummaryFlag(flag.message, cast(FlagSeverity, str(flag.severity)))
+        for flag in describe_flags(packet, flag_ids)
+    )
 
 
 def _by_severity(flags: Iterable[SummaryFlag]) -> list[SummaryFlag]:
-    """Urgent first, then review, then info; the forms' order within each (sort is stable)."""
-    return sorted(flags, key=lambda flag: _SEVERITY_ORDER.get(flag.severity, len(_SEVERITY_ORDER)))
+    """Urgent first, then review, then info; the given order within each (sort is stable)."""
+    order = {str(severity): rank for severity, rank in SEVERITY_ORDER.items()}
+    return sorted(flags, key=lambda flag: order.get(flag.severity, len(order)))
 
 
 def _compares(condition: Condition) -> Iterator[Compare]:
