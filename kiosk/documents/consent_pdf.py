@@ -49,9 +49,20 @@ from kiosk.documents.layout import (
     markup,
     register_fonts,
 )
+
+# Re-exported: the consent's comprehension and reading rows are worded in the domain, where the
+# staff console reads them too.
+from kiosk.domain.findings import comprehension_rows, reading_rows
 from kiosk.domain.model import AnswerValue, ConsentDocument
 from kiosk.domain.strings import Strings
-from kiosk.domain.visit import QuizResult, Reading
+
+__all__ = [
+    "ConsentPdfData",
+    "attestation_rows",
+    "comprehension_rows",
+    "reading_rows",
+    "render_consent_pdf",
+]
 
 _SIGNATURE_MAX_WIDTH = 8 * cm
 _SIGNATURE_MAX_HEIGHT = 3 * cm
@@ -88,44 +99,6 @@ class ConsentPdfData:
     witness_name: str = ""  # "Maria Lopez (staff id maria.lopez)"
     witness_reason: str = ""  # why the patient could not draw a signature
     audit_head: str = ""  # "SEQ:HMAC" of the audit trail right after this signing
-
-
-def comprehension_rows(
-    consent: ConsentDocument, results: Sequence[QuizResult], language: str, strings: Strings
-) -> tuple[tuple[str, str], ...]:
-    """Each comprehension question with its outcome, in plain words, for the PDF."""
-    rows = []
-    for result in results:
-        question = consent.quiz.question(result.question_id) if consent.quiz else None
-        if question is None:
-            continue
-        if result.needs_discussion:
-            key = "quiz_discuss"
-        elif len(result.attempts) == 1:
-            key = "quiz_first_try"
-        else:
-            key = "quiz_after_reteach"
-        rows.append((question.text.get(language), strings.get(f"pdf.{key}", language)))
-    return tuple(rows)
-
-
-def reading_rows(
-    consent: ConsentDocument, reading: Sequence[Reading], language: str, strings: Strings
-) -> tuple[tuple[str, str], ...]:
-    """Each section with the time it was on screen and whether it was read to the end."""
-    titles = {s.id: s.title.get(language) for s in consent.sections}
-    rows = []
-    for record in reading:
-        minutes, seconds = divmod(round(record.seconds), 60)
-        shown = strings.get("pdf.reading_time", language, minutes=minutes, seconds=seconds)
-        end = "pdf.reading_end" if record.reached_end else "pdf.reading_not_end"
-        rows.append(
-            (
-                titles.get(record.section_id, record.section_id),
-                f"{shown} · " + strings.get(end, language),
-            )
-        )
-    return tuple(rows)
 
 
 def attestation_rows(

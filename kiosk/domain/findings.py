@@ -11,8 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from kiosk.domain.model import Packet, ScoreRule, Severity
+from kiosk.domain.model import ConsentDocument, Packet, ScoreRule, Severity
 from kiosk.domain.scoring import ScoreResult
+from kiosk.domain.strings import Strings
+from kiosk.domain.visit import QuizResult, Reading
 
 NOT_SCORED = "Not scored"  # a question it needs was not answered: never a silent 0
 SEVERITY_ORDER: dict[Severity, int] = {Severity.URGENT: 0, Severity.REVIEW: 1, Severity.INFO: 2}
@@ -119,3 +121,41 @@ def score_lines(packet: Packet, stored: Sequence[StoredScoreLike]) -> tuple[Scor
         for score in by_id.values()
     )
     return tuple(lines)
+
+
+def comprehension_rows(
+    consent: ConsentDocument, results: Sequence[QuizResult], language: str, strings: Strings
+) -> tuple[tuple[str, str], ...]:
+    """Each comprehension question with its outcome, in plain words, for the PDF."""
+    rows = []
+    for result in results:
+        question = consent.quiz.question(result.question_id) if consent.quiz else None
+        if question is None:
+            continue
+        if result.needs_discussion:
+            key = "quiz_discuss"
+        elif len(result.attempts) == 1:
+            key = "quiz_first_try"
+        else:
+            key = "quiz_after_reteach"
+        rows.append((question.text.get(language), strings.get(f"pdf.{key}", language)))
+    return tuple(rows)
+
+
+def reading_rows(
+    consent: ConsentDocument, reading: Sequence[Reading], language: str, strings: Strings
+) -> tuple[tuple[str, str], ...]:
+    """Each section with the time it was on screen and whether it was read to the end."""
+    titles = {s.id: s.title.get(language) for s in consent.sections}
+    rows = []
+    for record in reading:
+        minutes, seconds = divmod(round(record.seconds), 60)
+        shown = strings.get("pdf.reading_time", language, minutes=minutes, seconds=seconds)
+        end = "pdf.reading_end" if record.reached_end else "pdf.reading_not_end"
+        rows.append(
+            (
+                titles.get(record.section_id, record.section_id),
+                f"{shown} · " + strings.get(end, language),
+            )
+        )
+    return tuple(rows)
