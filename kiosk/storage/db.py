@@ -114,6 +114,17 @@ class Database:
         with self.sessions.begin() as session:
             yield session
 
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only look (the staff console's queue, several times a second): a plain
+        connection, so on SQLite it begins DEFERRED and never queues behind a tablet's write.
+        Nothing is committed."""
+        with self.engine.connect() as connection, Session(bind=connection) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -11,7 +11,7 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from kiosk.storage.models import VisitRecord
@@ -33,9 +33,11 @@ class FoundVisit:
     started_at: dt.datetime
 
 
-def _prefix_range(prefix: str) -> tuple[str, str]:
-    """[prefix, next) such that every string starting with ``prefix`` falls inside."""
-    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+def name_starts_with(folded: str) -> list[ColumnElement[bool]]:
+    """Conditions on the indexed ``name_search`` column: [folded, next) holds every name starting
+    with ``folded`` (already folded, not empty). ``LIKE`` would use no index on either database."""
+    high = folded[:-1] + chr(ord(folded[-1]) + 1)
+    return [VisitRecord.name_search >= folded, VisitRecord.name_search < high]
 
 
 def search_visits(
@@ -47,10 +49,7 @@ def search_visits(
     differently from plain text."""
     folded = fold_name(name)
     if folded:
-        low, high = _prefix_range(folded)
-        query = select(VisitRecord).where(
-            VisitRecord.name_search >= low, VisitRecord.name_search < high
-        )
+        query = select(VisitRecord).where(*name_starts_with(folded))
     else:
         query = select(VisitRecord).where(VisitRecord.name_search != "")
     if birth_date:

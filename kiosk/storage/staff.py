@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from kiosk.storage import audit
 from kiosk.storage.models import StaffUserRecord
 
 ROLES = ("staff", "clinician", "admin")
@@ -137,3 +138,26 @@ def _verify(pin_hash: str, pin: str) -> bool:
 
 def has_staff(session: Session) -> bool:
     return session.query(StaffUserRecord.id).first() is not None
+
+
+def check_pin_audited(
+    session: Session, staff_id: str, pin: str, *, action: str, device: str, now: dt.datetime
+) -> PinResult:
+    """:func:`check_pin`, with its outcome on the audit trail in the same transaction: ``action``
+    ("staff.login", "staff.witness") when right, ``<action>_failed`` (also for unknown ids),
+    ``<action>_disabled``, or ``staff.lockout``."""
+    result = check_pin(session, staff_id, pin, now)
+    outcome = {
+        PinCheck.OK: action,
+        PinCheck.LOCKED: "staff.lockout",
+        PinCheck.DISABLED: f"{action}_disabled",
+    }.get(result.check, f"{action}_failed")
+    audit.append(
+        session,
+        actor=f"staff:{result.staff_id or 'unknown'}",
+        device=device,
+        action=outcome,
+        subject=result.staff_id,
+        now=now,
+    )
+    return result

@@ -1,0 +1,151 @@
+"""What the staff console shows: the day's queue, one visit in detail, signature counts.
+
+Storage fills these from the records; the console's widgets draw them. Pure Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kiosk.domain.findings import ScoreLine
+from kiosk.domain.model import AnswerValue, Severity
+
+
+class QueueStatus(enum.StrEnum):
+    """Where a visit stands, as the front desk needs to know it."""
+
+    IN_PROGRESS = "in_progress"  # the patient is still answering (or was interrupted)
+    NEEDS_REVIEW = "needs_review"  # finished, with an urgent or review flag not yet acknowledged
+    SIGNED = "signed"
+    PAPER = "paper"  # the patient chose to sign on paper: staff bring the form
+    CONSENT_ON_FILE = "consent_on_file"  # a returning patient whose consent is still current
+    ABANDONED = "abandoned"  # an unfinished visit purged after the retention time
+
+
+STATUS_LABELS: dict[QueueStatus, str] = {
+    QueueStatus.IN_PROGRESS: "In progress",
+    QueueStatus.NEEDS_REVIEW: "Needs review",
+    QueueStatus.SIGNED: "Signed",
+    QueueStatus.PAPER: "Paper consent",
+    QueueStatus.CONSENT_ON_FILE: "Consent on file",
+    QueueStatus.ABANDONED: "Abandoned",
+}
+
+_FINISHED = {
+    "signed": QueueStatus.SIGNED,
+    "consent_on_file": QueueStatus.CONSENT_ON_FILE,
+}
+
+
+@dataclass(frozen=True)
+class RaisedFlag:
+    """A flag raised in a visit, worded from the forms, with who acknowledged it and when."""
+
+    rule_id: str
+    severity: Severity
+    message: str
+    raised_at: dt.datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: dt.datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        """Still waiting for a clinician (info flags never hold a visit up)."""
+        return self.acknowledged_at is None and self.severity is not Severity.INFO
+
+
+def queue_status(visit_status: str, flags: tuple[RaisedFlag, ...]) -> QueueStatus:
+    """The front desk's status for a stored visit status and its flags.
+
+    Paper stays "Paper consent" whatever its flags (the front desk must bring the form); a finished
+    visit with an open urgent or review flag "Needs review"; an unknown stored status (a newer
+    kiosk's) reads as in progress rather than hiding the visit.
+    """
+    if visit_status == "draft":
+        return QueueStatus.IN_PROGRESS
+    if visit_status == "abandoned":
+        return QueueStatus.ABANDONED
+    if visit_status == "paper":
+        return QueueStatus.PAPER
+    finished = _FINISHED.get(visit_status)
+    if finished is None:
+        return QueueStatus.IN_PROGRESS
+    if any(flag.open for flag in flags):
+        return QueueStatus.NEEDS_REVIEW
+    return finished
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One visit in the queue."""
+
+    visit_id: str
+    document_number: str
+    patient_name: str
+    birth_date: str
+    visit_status: str  # as stored: draft, signed, paper, consent_on_file, abandoned
+    kiosk_id: str
+    language: str
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    flags: tuple[RaisedFlag, ...] = ()
+
+    @property
+    def status(self) -> QueueStatus:
+        return queue_status(self.visit_status, self.flags)
+
+    def open_count(self, severity: Severity) -> int:
+        """Flags of this severity not yet acknowledged."""
+        return sum(1 for f in self.flags if f.severity is severity and f.acknowledged_at is None)
+
+
+@dataclass(frozen=True)
+class ConsentSummary:
+    """The signed consent of a visit, as staff read it."""
+
+    document_id: str
+    version: int
+    language: str
+    signed_at: dt.datetime
+    method: str  # drawn | typed_witnessed
+    signer_name: str
+    text_sha256: str
+    witness: str = ""  # "Name (id): reason" for a typed name
+    comprehension: tuple[tuple[str, str], ...] = ()  # (question, outcome)
+    reading: tuple[tuple[str, str], ...] = ()  # (section, time and whether read to the end)
+
+
+@dataclass(frozen=True)
+class StoredDocumentInfo:
+    """A document kept with the visit (the sealed consent PDF, the clinician summary)."""
+
+    document_id: str
+    kind: str
+    created_at: dt.datetime
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class VisitDetail:
+    """Everything staff see about one visit."""
+
+    entry: QueueEntry
+    answers: Mapping[str, AnswerValue]
+    scores: tuple[ScoreLine, ...]
+    consent: ConsentSummary | None = None
+    documents: tuple[StoredDocumentInfo, ...] = ()
+    consent_note: str = ""  # "re-consent: version 1 → 2", "first consent", …
+    events: tuple[tuple[dt.datetime, str, str], ...] = field(default=())  # (at, actor, action)
+
+
+@dataclass(frozen=True)
+class SignatureCount:
+    """How many consents were signed on one version of one consent document."""
+
+    document_id: str
+    version: int
+    count: int
