@@ -117,11 +117,16 @@ class KioskWindow(QMainWindow):
         return self.stack.currentWidget()
 
 
-def apply_theme(app: QApplication, appearance: Appearance = DEFAULT_APPEARANCE) -> None:
-    """Bundled font and the kiosk stylesheet at the patient's text size and contrast."""
+def register_fonts(app: QApplication) -> None:
+    """The bundled DejaVu fonts (accents and non-Latin scripts on every computer)."""
     for font_file in sorted(paths.FONTS_DIR.glob("*.ttf")):
         QFontDatabase.addApplicationFont(str(font_file))
     app.setFont(QFont("DejaVu Sans", 16))
+
+
+def apply_theme(app: QApplication, appearance: Appearance = DEFAULT_APPEARANCE) -> None:
+    """Bundled font and the kiosk stylesheet at the patient's text size and contrast."""
+    register_fonts(app)
     app.setStyleSheet(stylesheet(appearance))
 
 

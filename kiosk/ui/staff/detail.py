@@ -31,7 +31,7 @@ _METHODS = {"drawn": "drawn signature", "typed_witnessed": "typed name, witnesse
 
 def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     card = QFrame()
-    card.setObjectName("card")
+    card.setProperty("card", True)  # styled by property: each card keeps its own object name
     layout = QVBoxLayout(card)
     layout.setContentsMargins(18, 14, 18, 16)
     layout.setSpacing(8)

@@ -28,15 +28,16 @@ STATUS_COLOURS: dict[QueueStatus, str] = {
 
 CONSOLE_STYLE = f"""
 QWidget {{ font-family: "DejaVu Sans"; font-size: 14px; color: #1d232b; }}
+QLabel {{ background: transparent; border: none; padding: 0; }}
 QMainWindow, #consoleRoot {{ background: #f4f6f8; }}
 #consoleHeader {{ background: #23395d; }}
 #consoleHeader QLabel {{ color: white; }}
 #consoleTitle {{ font-size: 18px; font-weight: bold; }}
-#panelTitle {{ font-size: 22px; font-weight: bold; }}
+#panelTitle, #detailTitle {{ font-size: 22px; font-weight: bold; }}
 #sectionTitle {{ font-size: 16px; font-weight: bold; margin-top: 10px; }}
 #hint, #muted {{ color: {MUTED}; }}
 #errorText {{ color: {URGENT}; font-weight: bold; }}
-#card {{ background: white; border: 1px solid #d5dbe2; border-radius: 8px; }}
+QFrame[card="true"] {{ background: white; border: 1px solid #d5dbe2; border-radius: 8px; }}
 QLineEdit, QDateEdit {{
     background: white; border: 1px solid #aab4bf; border-radius: 4px; padding: 6px 8px;
     min-height: 22px;
