@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kiosk import paths
 from kiosk.domain.loader import DEFAULT_TEXT_VALUES
+from kiosk.domain.reconsent import DEFAULT_VALIDITY_MONTHS
 
 DEFAULT_CLINIC_NAME = DEFAULT_TEXT_VALUES["clinic_name"]
 DEFAULT_CLINIC_PHONE = DEFAULT_TEXT_VALUES["clinic_phone"]  # fictional: set KIOSK_CLINIC_PHONE
@@ -18,6 +19,7 @@ DEFAULT_IDLE_TIMEOUT_S = 120
 DEFAULT_IDLE_WARNING_S = 30
 DEFAULT_DONE_SECONDS = 12
 DEFAULT_DRAFT_RETENTION_H = 72  # an unfinished visit staff have not resumed is purged after this
+DEFAULT_CONSENT_VALIDITY_MONTHS = DEFAULT_VALIDITY_MONTHS  # then a returning patient signs again
 
 
 def _int_env(name: str, default: int, unit: str = "seconds") -> int:
@@ -61,6 +63,7 @@ class Settings:
     key_dir: Path = field(default_factory=paths.key_dir)  # the clinic's keys, not in the data dir
     draft_retention_h: int = DEFAULT_DRAFT_RETENTION_H
     certificates: str = "create"  # no seal certificates at start: create them, or require them
+    consent_validity_months: int = DEFAULT_CONSENT_VALIDITY_MONTHS  # then the consent is due again
 
     @classmethod
     def load(cls, database_url: str | None = None, forms_dir: Path | None = None) -> Settings:
@@ -96,6 +99,9 @@ class Settings:
                 "KIOSK_DRAFT_RETENTION_H", DEFAULT_DRAFT_RETENTION_H, "hours"
             ),
             certificates=_choice_env("KIOSK_CERTIFICATES", ("create", "require"), "create"),
+            consent_validity_months=_int_env(
+                "KIOSK_CONSENT_VALIDITY_MONTHS", DEFAULT_CONSENT_VALIDITY_MONTHS, "months"
+            ),
         )
 
     def text_values(self) -> dict[str, str]:

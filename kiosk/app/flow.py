@@ -30,6 +30,7 @@ from kiosk.documents.seal import Certificates, SealError, seal_pdf
 from kiosk.documents.summary_pdf import format_time, render_summary_pdf, summary_data
 from kiosk.domain.answers import AnswerProblem
 from kiosk.domain.model import Packet
+from kiosk.domain.reconsent import DEFAULT_VALIDITY_MONTHS, ConsentNeed, NeedKind
 from kiosk.domain.scoring import ScoreReport
 from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.strings import Strings
@@ -45,10 +46,10 @@ from kiosk.domain.visit import (
     same_name,
 )
 from kiosk.storage import audit as audit_chain
-from kiosk.storage import repository, staff
+from kiosk.storage import reconsent, repository, staff
 from kiosk.storage.health import save_anchor
 from kiosk.storage.staff import PinCheck, PinResult
-from kiosk.ui.format import answer_text
+from kiosk.ui.format import answer_text, long_date
 from kiosk.ui.privacy import close_everything_else, wipe_widgets
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.consent import (
@@ -87,6 +88,7 @@ class FlowConfig:
     output_dir: Path | None  # consent PDFs are also written here as KC-XXXXXXXX.pdf
     anchor_file: Path | None = None  # where the newest audit head is kept (storage.health)
     certificates: Certificates | None = None  # the clinic's seal; None leaves PDFs unsealed
+    consent_validity_months: int = DEFAULT_VALIDITY_MONTHS  # then a returning patient re-signs
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,8 @@ class VisitFlow(QObject):
                 )
                 if step.kind is StepKind.RETEACH:
                     screen.show_notice(texts("quiz.reteach"))
+                elif index == 0 and visit.renewal is not None:
+                    screen.show_notice(self._renewal_notice(visit.renewal))
                 screen.read.connect(lambda s=screen: self._section_left(s, forward=True))
                 screen.back_requested.connect(lambda s=screen: self._section_left(s, forward=False))
             case StepKind.QUIZ:
@@ -337,6 +341,9 @@ class VisitFlow(QObject):
                 screen.paper_requested.connect(self.show_paper)
             case StepKind.DONE:
                 note = texts("paper.done") if visit.paper else ""
+                if visit.on_file is not None:
+                    day = long_date(visit.on_file.signed_on, texts)
+                    note = texts("done.consent_on_file", date=day)
                 screen = DoneScreen(texts, self.config.done_seconds, note)
                 screen.finished.connect(self.show_welcome)
         if self._pending_notice:
@@ -514,11 +521,60 @@ class VisitFlow(QObject):
         self.show_step()
 
     def _review_confirmed(self) -> None:
+        """The intake is certified: a returning patient whose consent is still current is done;
+        one whose consent is due again is told so on the first consent section."""
         visit, _ = self._require_visit()
         if visit.missing_required():
             self.show_step()  # the review screen shows what is missing
             return
+        need = self._consent_need()
+        if need is not None and not need.asks_consent:
+            self._keep_consent_on_file(need)
+            return
+        visit.renewal = need if need is not None and need.is_renewal else None
         self._next()
+
+    def _consent_need(self) -> ConsentNeed | None:
+        """Whether this patient signs the consent today (their stored name and date of birth
+        against earlier signed visits). None when that cannot be read: the consent is then
+        asked as usual, which is never wrong."""
+        _, visit_id = self._require_visit()
+        try:
+            with self.sessions.begin() as session:
+                return reconsent.consent_need_for_visit(
+                    session,
+                    visit_id,
+                    self.packet.consent,
+                    self.clock(),
+                    self.config.consent_validity_months,
+                )
+        except (SQLAlchemyError, repository.NotFoundError) as exc:
+            log.error("could not look up an earlier consent: %s", type(exc).__name__)
+            return None
+
+    def _keep_consent_on_file(self, need: ConsentNeed) -> None:
+        """Close the visit without the consent steps: status, audit event and the clinician
+        summary in one transaction; then the thank-you screen says the consent is current."""
+        visit, visit_id = self._require_visit()
+        checkpoint = visit.checkpoint()
+        visit.keep_consent_on_file(need)
+        now = self.clock()
+        label = need.staff_label()
+        status = label[:1].upper() + label[1:]  # "Consent on file: version 2 signed 2026-01-05"
+
+        def write(session: Session) -> None:
+            reconsent.record_consent_on_file(session, visit_id, now=now)
+            self._store_summary(session, visit_id, status, now)
+
+        if self._commit("the consent on file", checkpoint, write, "consent.still_current"):
+            log.info("a returning patient's consent is still current: not asked again")
+            self.show_step()
+
+    def _renewal_notice(self, need: ConsentNeed) -> str:
+        """Why a returning patient reads and signs the consent again."""
+        if need.kind is NeedKind.RENEW_VERSION:
+            return self.texts("section.consent_changed")
+        return self.texts("section.consent_due", months=need.validity_months)
 
     def _change(self, page_id: str) -> None:
         visit, _ = self._require_visit()

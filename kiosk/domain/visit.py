@@ -2,9 +2,10 @@
 
 Steps: every visible question page of the packet's forms, then review, then each consent section,
 then each comprehension question (a wrong answer re-shows its section, then asks again), then the
-attestations, then signing, then done. Which pages are visible follows from the answers (skip
-logic), so the list of steps is always derived, never stored. No clock inside: callers pass
-``today``/``now``.
+attestations, then signing, then done. A returning patient whose signed consent is still current
+(see :mod:`kiosk.domain.reconsent`) goes from review straight to done. Which pages are visible
+follows from the answers (skip logic), so the list of steps is always derived, never stored. No
+clock inside: callers pass ``today``/``now``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from kiosk.domain.model import (
     Page,
     QuizQuestion,
 )
+from kiosk.domain.reconsent import ConsentNeed, NeedKind, PriorConsent
 from kiosk.domain.scoring import ScoreReport, score_forms
 from kiosk.domain.signature import DrawnSignature
 
@@ -214,6 +216,7 @@ class Checkpoint:
     quiz_attempts: tuple[QuizAttempt, ...]
     attestations: Mapping[str, AnswerValue]
     reading: Mapping[str, Reading]
+    on_file: PriorConsent | None = None
 
 
 @dataclass
@@ -228,6 +231,8 @@ class Visit:
     attestations: dict[str, AnswerValue] = field(default_factory=dict)
     reading: dict[str, Reading] = field(default_factory=dict)
     paper: bool = False  # the patient chose to sign on paper
+    on_file: PriorConsent | None = None  # a still-current earlier consent: nothing to sign today
+    renewal: ConsentNeed | None = None  # signed before, due again today (shown, not a step)
     _current: Step | None = None
     _review_confirmed: bool = False
     _editing_from_review: bool = False
@@ -244,6 +249,9 @@ class Visit:
             if page_visible(page, self.answers)
         ]
         steps.append(Step(StepKind.REVIEW))
+        if self.on_file is not None:
+            steps.append(Step(StepKind.DONE))
+            return steps
         consent = self.packet.consent
         steps.extend(Step(StepKind.SECTION, s.id) for s in consent.sections)
         if consent.quiz is not None:
@@ -275,8 +283,9 @@ class Visit:
 
     @property
     def is_signed(self) -> bool:
-        """Signed, or handed over to paper: either way the record is closed to changes."""
-        return self.signing is not None or self.paper
+        """Signed, handed over to paper, or closed with a consent on file: either way the
+        record is closed to changes."""
+        return self.signing is not None or self.paper or self.on_file is not None
 
     def form(self, form_id: str) -> Form:
         return self.packet.form(form_id)
@@ -606,6 +615,40 @@ class Visit:
         self.paper = True
         self._move_to(Step(StepKind.DONE))
 
+    def keep_consent_on_file(self, need: ConsentNeed) -> PriorConsent:
+        """From review: the patient's earlier consent is still current, so the visit ends here,
+        without the consent's sections, questions, attestations or signature.
+
+        Args:
+            need: The decision of :func:`kiosk.domain.reconsent.decide` for this packet's
+                consent; it must be ``CURRENT``.
+
+        Returns:
+            The consent on file.
+
+        Raises:
+            VisitError: when not on the review step, answers are missing, or ``need`` is not a
+                current consent of this packet's consent document and version.
+        """
+        self._require_unsigned()
+        if self.current.kind is not StepKind.REVIEW:
+            raise VisitError("a consent on file is accepted at the review step")
+        if self.missing_required():
+            raise VisitError("answers must be complete before the visit is closed")
+        consent = self.packet.consent
+        prior = need.prior
+        if (
+            need.kind is not NeedKind.CURRENT
+            or prior is None
+            or (need.document_id, need.version) != (consent.id, consent.version)
+            or (prior.document_id, prior.version) != (consent.id, consent.version)
+        ):
+            raise VisitError("only a current consent of this version is kept on file")
+        self._review_confirmed = True
+        self.on_file = prior
+        self._move_to(Step(StepKind.DONE))
+        return prior
+
     def checkpoint(self) -> Checkpoint:
         """Remember the state now; ``rollback`` returns to it (e.g. when a save fails)."""
         return Checkpoint(
@@ -617,6 +660,7 @@ class Visit:
             tuple(self.quiz_attempts),
             dict(self.attestations),
             dict(self.reading),
+            self.on_file,
         )
 
     def rollback(self, checkpoint: Checkpoint) -> None:
@@ -629,6 +673,7 @@ class Visit:
         self.quiz_attempts = list(checkpoint.quiz_attempts)
         self.attestations = dict(checkpoint.attestations)
         self.reading = dict(checkpoint.reading)
+        self.on_file = checkpoint.on_file
 
     def _require_unsigned(self) -> None:
         if self.is_signed:

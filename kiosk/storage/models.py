@@ -56,7 +56,9 @@ class VisitRecord(Base):
     language: Mapped[str] = mapped_column(String(8))
     packet_id: Mapped[str] = mapped_column(String(64))
     packet_version: Mapped[int] = mapped_column(Integer)
-    # draft | signed | paper | abandoned (a purged draft: no answers, no name)
+    # draft | signed | paper | consent_on_file (closed after review: the consent signed in an
+    # earlier visit is still current, see storage.reconsent) | abandoned (a purged draft: no
+    # answers, no name)
     status: Mapped[str] = mapped_column(String(16), index=True)
     patient_name: Mapped[str] = mapped_column(String(200), default="")
     # The name folded for search (lower case, no accents, single spaces): see storage.search.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from kiosk.domain.answers import stored_date
@@ -26,10 +27,15 @@ def answer_text(item: Item, value: AnswerValue | None, texts: Texts) -> str:
             rows = [row for row in value if isinstance(row, Mapping)]
             return "\n".join(" · ".join(v for v in row.values() if v) for row in rows)
         case ItemType.DATE if (day := stored_date(value)) is not None:
-            month_name = texts(f"date.months.m{day.month:02d}")
-            if texts.language == "es":
-                return f"{day.day} de {month_name} de {day.year}"
-            return f"{month_name} {day.day}, {day.year}"
+            return long_date(day, texts)
         case ItemType.SCALE:
             return f"{value} / {item.maximum}"
     return str(value)
+
+
+def long_date(day: dt.date, texts: Texts) -> str:
+    """A date as a patient says it: "March 5, 1961", "5 de marzo de 1961"."""
+    month_name = texts(f"date.months.m{day.month:02d}")
+    if texts.language == "es":
+        return f"{day.day} de {month_name} de {day.year}"
+    return f"{month_name} {day.day}, {day.year}"
