@@ -110,6 +110,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("source", type=Path, metavar="BACKUP")
 
+    export = commands.add_parser(
+        "export", parents=[common], help="write visits as FHIR R4 bundles or CSV files"
+    )
+    export.add_argument("--format", choices=("fhir", "csv"), required=True)
+    export.add_argument("--out", type=Path, required=True, metavar="DIR", help="a folder")
+    export.add_argument(
+        "--since", metavar="YYYY-MM-DD", help="visits started on or after this day (local time)"
+    )
+    export.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="visits started on or before this day (local time)"
+    )
+
     drafts = commands.add_parser("drafts", help="unfinished visits")
     drafts_commands = drafts.add_subparsers(dest="drafts_command", required=True, metavar="ACTION")
     purge = drafts_commands.add_parser(
@@ -139,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "drafts": _drafts_purge,
         "verify": _verify_pdf,
         "certs": _certs_init,
+        "export": _export,
     }
     if args.command in records_commands:
         try:
@@ -344,6 +357,127 @@ def _drafts_purge(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the visits started in the period as files in ``--out``; one audit event, appended in
+    the transaction that reads them. Files are named by document number only (never patient
+    data), readable by their owner only, and appear only once the audit event is committed."""
+    import shutil
+    import tempfile
+
+    from kiosk.documents.csv_export import answers_csv, flags_csv, visits_csv
+    from kiosk.documents.fhir import FhirExportError, bundle_json, visit_bundle
+    from kiosk.storage import repository
+    from kiosk.storage.export_data import collect_visits, iter_visits
+
+    try:
+        since = _export_day(args.since, "--since")
+        until = _export_day(args.until, "--until", next_day=True)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    if since is not None and until is not None and since >= until:
+        print("--since must be the same day as --until or earlier", file=sys.stderr)
+        return EXIT_USAGE
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        print(f"{out} is a file: --out needs a folder (new or existing)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        packet = load_packet(settings.forms_dir, settings.text_values())
+    except FormError as exc:
+        print("Nothing was exported: the form files have problems.", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_FAILED
+    db = _open(settings)
+    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Written aside first, moved into place only after the audit event is committed: no
+            # export file exists without its event.
+            staging = Path(tempfile.mkdtemp(prefix=".kiosk-export-", dir=out))
+        except OSError as exc:
+            print(
+                f"Nothing was exported: the folder {out} cannot be used ({exc.strerror}).",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        now = dt.datetime.now(dt.UTC)
+        names: list[str] = []
+        try:
+            with db.begin() as session:
+                if args.format == "fhir":
+                    for visit in iter_visits(session, packet, since, until):
+                        name = f"{visit.document_number}.json"
+                        if name in names:  # two visits whose ids begin alike: keep both
+                            name = f"{visit.document_number}-{visit.visit_id}.json"
+                        _write_export(staging / name, bundle_json(visit_bundle(visit, now=now)))
+                        names.append(name)
+                    count = len(names)
+                else:
+                    visits = collect_visits(session, packet, since, until, include_pdf=False)
+                    count = len(visits)
+                    for name, render in (
+                        ("visits.csv", visits_csv),
+                        ("answers.csv", answers_csv),
+                        ("flags.csv", flags_csv),
+                    ):
+                        _write_export(staging / name, render(visits))
+                        names.append(name)
+                repository.audit(
+                    session,
+                    actor="cli",
+                    device=settings.kiosk_id,
+                    action="export.written",
+                    subject=f"{args.format}:{count} visits",
+                    now=now,
+                )
+            for name in names:
+                os.replace(staging / name, out / name)
+        except FhirExportError as exc:
+            print(f"Nothing was exported: {exc}. Please report this.", file=sys.stderr)
+            return EXIT_FAILED
+        except OSError as exc:
+            print(f"The export could not be written to {out} ({exc.strerror}).", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        db.dispose()
+    period = f" started {args.since or 'any time'} to {args.until or 'now'}"
+    kind = "FHIR R4 bundles" if args.format == "fhir" else "CSV"
+    print(f"exported {count} visit(s){period} as {kind}: {len(names)} file(s) in {out}")
+    return EXIT_OK
+
+
+def _export_day(text: str | None, flag: str, *, next_day: bool = False) -> dt.datetime | None:
+    """Local midnight at the start of the day (of the next day for ``--until``, which includes
+    its whole day)."""
+    import re
+
+    if text is None:
+        return None
+    try:
+        # Only YYYY-MM-DD: Python would also take 20260131 or week dates like 2026-W05-6.
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{flag} needs a date like 2026-01-31, not {text!r}") from None
+    if next_day:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time()).astimezone()
+
+
+def _write_export(path: Path, data: bytes) -> None:
+    """A new file only its owner can read: exports hold patient data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import repository, staff
 
@@ -457,6 +591,12 @@ def _demo(
 
     out.mkdir(parents=True, exist_ok=True)
     database_file = out / "kiosk-demo.sqlite3"
+    if database is None and database_file.exists():
+        # The synthetic patient's consent from the last run would still be current, and a
+        # returning patient is not asked to sign again: each demo starts from new records.
+        for suffix in ("", "-wal", "-shm", ".audit-head"):
+            Path(f"{database_file}{suffix}").unlink(missing_ok=True)
+        print(f"replaced the earlier demo database in {out}")
     settings = replace(
         settings,
         database_url=database or f"sqlite:///{database_file.resolve()}",
