@@ -1,2 +1,2 @@
-"""The staff console's widgets: PDF preview and printing (more to come). Bytes and domain in,
-signals out; the app layer audits what staff do here."""
+"""The staff console's widgets: plain data and PDF bytes in, signals out. The app layer wires them,
+owns the database and audits every view and print."""
