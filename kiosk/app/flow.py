@@ -49,7 +49,7 @@ from kiosk.storage import audit as audit_chain
 from kiosk.storage import reconsent, repository, staff
 from kiosk.storage.health import save_anchor
 from kiosk.storage.staff import PinCheck, PinResult
-from kiosk.ui.format import answer_text, long_date
+from kiosk.ui.format import answer_text
 from kiosk.ui.privacy import close_everything_else, wipe_widgets
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.consent import (
@@ -342,8 +342,9 @@ class VisitFlow(QObject):
             case StepKind.DONE:
                 note = texts("paper.done") if visit.paper else ""
                 if visit.on_file is not None:
-                    day = long_date(visit.on_file.signed_on, texts)
-                    note = texts("done.consent_on_file", date=day)
+                    # No date: whoever types a name and a date of birth would learn when that
+                    # person signed here. Staff see the date in the console.
+                    note = texts("done.consent_on_file")
                 screen = DoneScreen(texts, self.config.done_seconds, note)
                 screen.finished.connect(self.show_welcome)
         if self._pending_notice:

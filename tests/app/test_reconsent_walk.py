@@ -21,7 +21,7 @@ from kiosk.storage.reconsent import CONSENT_ON_FILE
 from kiosk.ui.screens.consent import SectionScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.review import ReviewScreen
-from tests.app.conftest import KioskUnderTest
+from tests.app.conftest import KioskFactory, KioskUnderTest
 from tests.app.test_patient_walk import PATIENT, _start
 from tests.conftest import CLINIC_TIME
 from tests.storage.test_reconsent import signed_visit
@@ -68,7 +68,7 @@ def test_a_current_consent_is_not_asked_again(
     assert isinstance(done, DoneScreen), type(done).__name__
     shown = [label.text() for label in done.findChildren(QLabel)]
     assert (
-        "Your consent from October 23, 2026 is still current. "
+        "The consent you signed with us is still current. "
         "You do not need to sign it again today." in shown
     )
     assert visit.is_signed and visit.back() is False
@@ -129,3 +129,15 @@ def test_the_validity_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIOSK_CONSENT_VALIDITY_MONTHS", "0")
     with pytest.raises(SystemExit, match="KIOSK_CONSENT_VALIDITY_MONTHS"):
         Settings.load()
+
+
+def test_the_clinics_validity_reaches_the_kiosk(
+    kiosk_factory: KioskFactory, packet: Packet
+) -> None:
+    """With KIOSK_CONSENT_VALIDITY_MONTHS=24, a thirteen-month-old consent is still current."""
+    k = kiosk_factory(consent_validity_months=24)
+    signed_visit(k.kiosk.db, packet, "Rosa Prueba Núñez", at=CLINIC_TIME - dt.timedelta(days=396))
+    _start(k)
+    _, review = _to_review(k)
+    k.tap(review.primary_button)
+    assert isinstance(k.screen, DoneScreen), type(k.screen).__name__
