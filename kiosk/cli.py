@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", parents=[common], help="start the patient kiosk")
     run.add_argument("--windowed", action="store_true", help="a normal window (development)")
+    commands.add_parser(
+        "staff",
+        parents=[common],
+        help="the staff console: live queue, red flags, visit detail, preview and print",
+    )
 
     demo = commands.add_parser(
         "demo", parents=[common], help="drive the real kiosk offscreen through a synthetic visit"
@@ -164,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from kiosk.app.screenshots import main as screenshots
 
             return screenshots(args.out)
+        if args.command == "staff":
+            from kiosk.app.staff_app import run_staff_console
+
+            return run_staff_console(settings)
         if args.command == "run":
             from kiosk.app.kiosk_app import run_kiosk
 

@@ -18,6 +18,7 @@ DEFAULT_FASTING_CLEAR_LIQUID_HOURS = int(DEFAULT_TEXT_VALUES["fasting_clear_liqu
 DEFAULT_IDLE_TIMEOUT_S = 120
 DEFAULT_IDLE_WARNING_S = 30
 DEFAULT_DONE_SECONDS = 12
+DEFAULT_STAFF_IDLE_S = 300  # five minutes: a front desk is busy, but never left signed in
 DEFAULT_DRAFT_RETENTION_H = 72  # an unfinished visit staff have not resumed is purged after this
 DEFAULT_CONSENT_VALIDITY_MONTHS = DEFAULT_VALIDITY_MONTHS  # then a returning patient signs again
 
@@ -64,6 +65,7 @@ class Settings:
     draft_retention_h: int = DEFAULT_DRAFT_RETENTION_H
     certificates: str = "create"  # no seal certificates at start: create them, or require them
     consent_validity_months: int = DEFAULT_CONSENT_VALIDITY_MONTHS  # then the consent is due again
+    staff_idle_s: int = DEFAULT_STAFF_IDLE_S  # the staff console signs out after this long idle
 
     @classmethod
     def load(cls, database_url: str | None = None, forms_dir: Path | None = None) -> Settings:
@@ -102,6 +104,7 @@ class Settings:
             consent_validity_months=_int_env(
                 "KIOSK_CONSENT_VALIDITY_MONTHS", DEFAULT_CONSENT_VALIDITY_MONTHS, "months"
             ),
+            staff_idle_s=_int_env("KIOSK_STAFF_IDLE_S", DEFAULT_STAFF_IDLE_S),
         )
 
     def text_values(self) -> dict[str, str]:

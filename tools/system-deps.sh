@@ -8,10 +8,14 @@ set -euo pipefail
 mode=${1:-run}
 
 # libpulse0: QtTextToSpeech (read aloud) and Qt Virtual Keyboard load it, even when silent.
-packages=(libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libxkbcommon0 libpulse0)
+# libcups2: Qt's printing (the staff console prints consents).
+packages=(libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libxkbcommon0 libpulse0
+          libcups2)
 if [ "$mode" = test ]; then
   # A second reader for every PDF the tests make: poppler's pdfsig/pdffonts/pdftoppm, qpdf --check.
   packages+=(poppler-utils qpdf)
+  # A real CUPS (lp and a private cupsd the printing tests start) to print consents through.
+  packages+=(cups-client cups-daemon)
 fi
 if [ "$mode" = run ] || [ "$mode" = screenshots ]; then
   packages+=(libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1

@@ -36,6 +36,7 @@ from kiosk.app.instance import acquire_single_instance
 from kiosk.config import Settings
 from kiosk.documents.seal import Certificates, init_certificates
 from kiosk.domain.loader import load_packet
+from kiosk.domain.model import Packet
 from kiosk.domain.strings import Strings, load_strings
 from kiosk.storage import repository
 from kiosk.storage.db import Database, OpenError, open_database
@@ -250,6 +251,8 @@ class StaffAccess(QObject):
         self.timer.start()
         self.panel: StaffSignIn | StaffMenu | None = None
         self.staff_id = ""  # who is signed in on the tablet, while the menu is open
+        self.console_opener: Callable[[str], QObject] | None = None  # set by build_kiosk
+        self.console: QObject | None = None  # the staff console opened on this tablet
         app = QApplication.instance()
         assert app is not None
         app.installEventFilter(self)
@@ -311,6 +314,7 @@ class StaffAccess(QObject):
         menu = StaffMenu(self.window.stack, self.flow.texts, staff_name, entries)
         menu.resume_requested.connect(self._resume)
         menu.exit_requested.connect(self._exit)
+        menu.console_requested.connect(self._open_console)
         menu.closed.connect(self.close)
         self._show(menu)
 
@@ -325,6 +329,17 @@ class StaffAccess(QObject):
         self.flow.wipe()
         self.window.release()
         self.window.close()
+
+    def _open_console(self) -> None:
+        """The staff console on this tablet, for whoever signed in here; closing it brings the
+        kiosk back on Welcome. The visit on screen is wiped first (its draft stays)."""
+        if self.console_opener is None:
+            return
+        staff_id = self.staff_id
+        self.flow.record("staff.console_opened", actor=f"staff:{staff_id}")
+        self.close()
+        self.flow.wipe()
+        self.console = self.console_opener(staff_id)
 
     def _show(self, panel: StaffSignIn | StaffMenu) -> None:
         if self.window.keyboard is not None:
@@ -453,6 +468,7 @@ def build_kiosk(
             output_dir=settings.output_dir,
             anchor_file=anchor_file(db, paths.data_dir()),
             certificates=Certificates(settings.key_dir),
+            consent_validity_months=settings.consent_validity_months,
         ),
         clock=clock,
         reader=Reader(settings.speech_engine),
@@ -467,8 +483,48 @@ def build_kiosk(
     guard = PrivacyGuard(window, flow, settings.idle_timeout_s, settings.idle_warning_s)
     appearance = AppearanceControl(window, flow)
     staff_access = StaffAccess(window, flow, db.sessions, clock)
+    staff_access.console_opener = lambda staff_id: open_tablet_console(
+        settings, db, packet, strings, clock, window, flow, staff_id
+    )
     flow.show_welcome()
     return Kiosk(window, flow, guard, appearance, staff_access, db)
+
+
+def open_tablet_console(  # noqa: PLR0917 - wiring, called from one place
+    settings: Settings,
+    db: Database,
+    packet: Packet,
+    strings: Strings,
+    clock: Clock,
+    window: KioskWindow,
+    flow: VisitFlow,
+    staff_id: str,
+) -> QObject:
+    """The staff console in place of the kiosk window, for staff signed in on the tablet; when it
+    is closed, the kiosk comes back on Welcome."""
+    from kiosk.app.staff_app import StaffConsole  # rarely opened on a tablet: not at start-up
+
+    console = StaffConsole(settings, db, packet, strings, clock)
+    console.start_signed_in(staff_id)
+    console.window.setGeometry(window.geometry())
+    full_screen = window.isFullScreen()
+    window.hide()
+
+    def back_to_kiosk() -> None:
+        console.window.closing.disconnect(back_to_kiosk)
+        console.shutdown()
+        flow.show_welcome()
+        if full_screen:
+            window.showFullScreen()
+        else:
+            window.show()
+
+    console.window.closing.connect(back_to_kiosk)
+    if full_screen:
+        console.window.showFullScreen()
+    else:
+        console.window.show()
+    return console
 
 
 def install_crash_guards(app: QApplication, kiosk: Kiosk) -> Callable[[], None]:

@@ -188,6 +188,9 @@ def main(out: Path) -> int:
 
     app = ensure_app()
     apply_theme(app)
+    from kiosk.app.staff_screenshots import take_staff
+
     written = take_all(Settings.load(), out)
+    written += take_staff(Settings.load(), out.parent)  # docs/screens/staff-*.png
     print(f"{len(written)} screenshots in {out}")
     return 0

@@ -161,3 +161,11 @@ def check_pin_audited(
         now=now,
     )
     return result
+
+
+def active_member(session: Session, staff_id: str) -> tuple[str, str] | None:
+    """(display name, role) of an active staff user, or None."""
+    record = session.get(StaffUserRecord, staff_id)
+    if record is None or not record.active:
+        return None
+    return record.display_name, record.role

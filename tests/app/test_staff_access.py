@@ -109,3 +109,36 @@ def test_staff_can_close_the_kiosk(kiosk: KioskUnderTest) -> None:
         ("staff:maria.lopez", "staff.login"),
         ("staff:maria.lopez", "kiosk.exit"),
     ]
+
+
+def test_staff_open_the_console_on_the_tablet_and_closing_it_brings_the_kiosk_back(
+    kiosk: KioskUnderTest,
+) -> None:
+    from kiosk.app.staff_app import StaffConsole
+    from kiosk.ui.staff.queue import QueueView
+
+    k = kiosk
+    k.add_staff()
+    _start(k)
+    k.fill_and_next({"patient_name": NAME})  # a visit in progress on the tablet
+    _corner_taps(k, 5)
+    _sign_in(k, PIN)
+    menu = k.kiosk.staff.panel
+    assert isinstance(menu, StaffMenu)
+    k.tap(menu.console_button)
+    console = k.kiosk.staff.console
+    assert isinstance(console, StaffConsole)
+    assert not k.kiosk.window.isVisible()  # the kiosk is hidden, its visit wiped
+    assert isinstance(k.screen, WelcomeScreen)
+    assert console.window.isVisible()
+    assert console.window.who.text() == "Maria Lopez (staff)"  # no second sign-in
+    queue = console.window.panel
+    assert isinstance(queue, QueueView)
+    assert [e.patient_name for e in queue.entries] == [NAME]  # the interrupted draft
+    console.window.close()
+    assert k.kiosk.window.isVisible()
+    assert isinstance(k.screen, WelcomeScreen)
+    with Session(k.engine()) as session:
+        actions = [e.action for e in repository.load_audit(session)]
+    assert "staff.console_opened" in actions
+    assert actions[-1] == "staff.logout"

@@ -21,7 +21,6 @@ from pypdf import PdfReader
 from kiosk.app.demo import SYNTHETIC_ANSWERS
 from kiosk.documents.summary_pdf import (
     NO_FLAGS,
-    NOT_SCORED,
     SummaryFlag,
     SummaryPdfData,
     SummaryScore,
@@ -30,6 +29,7 @@ from kiosk.documents.summary_pdf import (
     render_summary_pdf,
     summary_data,
 )
+from kiosk.domain.findings import NOT_SCORED
 from kiosk.domain.model import AnswerValue, Packet
 from kiosk.domain.scoring import score_forms
 from kiosk.storage.repository import PAPER_FLAG, StoredScore

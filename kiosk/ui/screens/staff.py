@@ -88,6 +88,7 @@ class StaffMenu(Overlay):
 
     resume_requested = Signal(str)  # visit id
     exit_requested = Signal()
+    console_requested = Signal()  # the staff console, on this tablet
     closed = Signal()
 
     def __init__(
@@ -110,9 +111,12 @@ class StaffMenu(Overlay):
         row = QHBoxLayout()
         self.exit_button = button(texts("staff.exit"), "secondary")
         self.exit_button.clicked.connect(self.exit_requested)
+        self.console_button = button(texts("staff.console"), "secondary")
+        self.console_button.clicked.connect(self.console_requested)
         self.back_button = button(texts("staff.back_to_kiosk"), "primary")
         self.back_button.clicked.connect(self.closed)
         row.addWidget(self.exit_button)
+        row.addWidget(self.console_button)
         row.addStretch(1)
         row.addWidget(self.back_button)
         layout.addLayout(row)

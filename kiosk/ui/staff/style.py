@@ -53,6 +53,7 @@ QPushButton[primary="true"] {{
     background: #23395d; color: white; border-color: #23395d; font-weight: bold;
 }}
 QPushButton[primary="true"]:hover {{ background: #2e4a78; }}
+QPushButton[primary="true"]:disabled {{ background: #9aa8bd; border-color: #9aa8bd; }}
 #consoleHeader QPushButton {{ background: transparent; color: white; border-color: #9fb0c8; }}
 QTableWidget {{
     background: white; border: 1px solid #d5dbe2; gridline-color: #e6eaee;
