@@ -460,11 +460,11 @@ def test_staff_see_re_consent_and_signature_counts_per_version(
     assert counts == "Signed consents per version — ketamine_consent version 1: 2"
     detail = open_row(console, "rosa vuelve")
     note = detail.findChild(QLabel, "consentNote")
-    assert note is not None and note.text() == f"re-consent: version 1 → {version}"
+    assert note is not None and note.text() == f"Consent history: re-consent: version 1 → {version}"
     detail.back_button.click()
     detail = open_row(console, "New Patient")
     note = detail.findChild(QLabel, "consentNote")
-    assert note is not None and note.text() == "first consent"
+    assert note is not None and note.text() == "Consent history: first consent"
 
 
 def test_kiosk_staff_without_the_key_says_why_and_opens_nothing(

@@ -118,7 +118,7 @@ class VisitDetailView(QWidget):
         status.setStyleSheet(f"color: {STATUS_COLOURS[entry.status]}; font-weight: bold;")
         outer.addWidget(status)
         if detail.consent_note:
-            note = text_label(detail.consent_note, "hint")
+            note = text_label(f"Consent history: {detail.consent_note}", "hint")
             note.setObjectName("consentNote")
             outer.addWidget(note)
 
