@@ -5,6 +5,7 @@ Used by ``kiosk demo`` and for the README screenshots. The patient is invented.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import sys
 from collections.abc import Callable, Mapping
@@ -24,6 +25,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 from kiosk.app.flow import FinishedVisit
 from kiosk.app.kiosk_app import Kiosk
 from kiosk.domain.model import AnswerValue, ItemType, Packet
+from kiosk.domain.scoring import score_raw_answers
+from kiosk.storage import repository
+from kiosk.storage.db import Database
 from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
@@ -215,3 +219,55 @@ def ensure_app() -> QApplication:
 def write_screenshot(widget: QWidget, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     widget.window().grab().save(str(path))
+
+
+PHQ9_ITEM9: dict[str, AnswerValue] = {f"phq9_{n}": 1 for n in range(1, 10)}
+PHQ9_ITEM9["phq9_difficulty"] = "somewhat"
+"""A PHQ-9 page whose item 9 is above "Not at all": it raises the urgent ``phq9_item9`` flag."""
+
+
+def write_flagged_visit(  # noqa: PLR0917 - synthetic data, every argument named at the call
+    db: Database,
+    packet: Packet,
+    name: str,
+    birth_date: str,
+    now: dt.datetime,
+    kiosk_id: str = "tablet-2",
+) -> str:
+    """A synthetic visit written the way a tablet writes it (each page one transaction with its
+    audit event): the identity page, then a PHQ-9 page that raises the urgent item-9 flag.
+    For the staff console's screenshots and tests. Returns the visit id."""
+    pages = (
+        (packet.form("intake"), {"patient_name": name, "birth_date": birth_date}),
+        (packet.form("phq9"), PHQ9_ITEM9),
+    )
+    with db.begin() as session:
+        visit_id = repository.start_visit(
+            session, packet=packet, language="en", kiosk_id=kiosk_id, now=now
+        )
+        repository.audit(
+            session,
+            actor="patient",
+            device=kiosk_id,
+            action="visit.started",
+            subject=visit_id,
+            now=now,
+        )
+    for form, answers in pages:
+        with db.begin() as session:
+            repository.save_answers(
+                session, visit_id, form=form, answers=answers, removed=(), now=now
+            )
+            repository.set_identity(session, visit_id, name=name, birth_date=birth_date)
+            if form.scores:
+                report = score_raw_answers(form, answers, now.date())
+                repository.save_scores(session, visit_id, [report], now)
+            repository.audit(
+                session,
+                actor="patient",
+                device=kiosk_id,
+                action="visit.page_saved",
+                subject=visit_id,
+                now=now,
+            )
+    return visit_id

@@ -181,13 +181,9 @@ class VisitFlow(QObject):
         now = self.clock()
         try:
             with self.sessions.begin() as session:
-                result = staff.check_pin(session, staff_id, pin, now)
-                outcome = {
-                    PinCheck.OK: action,
-                    PinCheck.LOCKED: "staff.lockout",
-                    PinCheck.DISABLED: f"{action}_disabled",
-                }.get(result.check, f"{action}_failed")
-                self.audit(session, outcome, actor=f"staff:{result.staff_id or 'unknown'}")
+                result = staff.check_pin_audited(
+                    session, staff_id, pin, action=action, device=self.config.kiosk_id, now=now
+                )
         except SQLAlchemyError as exc:
             log.error("a staff PIN could not be checked: %s", type(exc).__name__)
             return None, self.texts("errors.save_failed")

@@ -6,63 +6,25 @@ the pictures."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
 
 from kiosk import paths
-from kiosk.app.demo import DemoPatient, settle, write_screenshot
+from kiosk.app.demo import DemoPatient, settle, write_flagged_visit, write_screenshot
 from kiosk.app.flow import local_now
 from kiosk.app.kiosk_app import Kiosk, open_kiosk
 from kiosk.app.staff_app import StaffConsole
 from kiosk.config import Settings
 from kiosk.domain.loader import load_packet
-from kiosk.domain.model import AnswerValue, Packet
-from kiosk.domain.scoring import score_raw_answers
 from kiosk.domain.strings import load_strings
 from kiosk.storage import repository, staff
-from kiosk.storage.db import Database
 from kiosk.ui.staff.detail import VisitDetailView
 from kiosk.ui.staff.login import LoginPanel
 from kiosk.ui.staff.queue import QueueView
 
 SIZE = (1280, 800)
 CLINICIAN = ("dr.demo", "Dr Demo Clinician", "clinician", "135790")
-PHQ9_ITEM9: dict[str, AnswerValue] = {f"phq9_{n}": 1 for n in range(1, 10)}
-PHQ9_ITEM9["phq9_difficulty"] = "somewhat"
-
-
-def _visit(db: Database, packet: Packet, name: str, birth_date: str, now: dt.datetime) -> str:
-    """A visit as a tablet writes it: the identity page, then the PHQ-9 with item 9 answered."""
-    intake, phq9 = packet.form("intake"), packet.form("phq9")
-    with db.begin() as session:
-        visit_id = repository.start_visit(
-            session, packet=packet, language="es", kiosk_id="tablet-2", now=now
-        )
-        repository.save_answers(
-            session,
-            visit_id,
-            form=intake,
-            answers={"patient_name": name, "birth_date": birth_date},
-            removed=(),
-            now=now,
-        )
-        repository.set_identity(session, visit_id, name=name, birth_date=birth_date)
-        repository.save_answers(
-            session, visit_id, form=phq9, answers=PHQ9_ITEM9, removed=(), now=now
-        )
-        report = score_raw_answers(phq9, PHQ9_ITEM9, now.date())
-        repository.save_scores(session, visit_id, [report], now)
-        repository.audit(
-            session,
-            actor="patient",
-            device="tablet-2",
-            action="visit.page_saved",
-            subject=visit_id,
-            now=now,
-        )
-    return visit_id
 
 
 def take_staff(settings: Settings, out: Path) -> list[Path]:
@@ -89,8 +51,8 @@ def _take(settings: Settings, out: Path, scratch: Path) -> list[Path]:
     db = kiosk.db
     packet = load_packet(settings.forms_dir, settings.text_values())
     now = local_now()
-    flagged = _visit(db, packet, "Tomás Ejemplo Ruiz", "1958-09-14", now)
-    paper = _visit(db, packet, "Alice Sample", "1975-02-11", now)
+    flagged = write_flagged_visit(db, packet, "Tomás Ejemplo Ruiz", "1958-09-14", now)
+    paper = write_flagged_visit(db, packet, "Alice Sample", "1975-02-11", now)
     with db.begin() as session:
         repository.record_paper_choice(session, paper, consent=packet.consent, now=now)
         staff_id, name, role, pin = CLINICIAN

@@ -20,13 +20,12 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk import cli, paths
-from kiosk.app.demo import DemoPatient
+from kiosk.app.demo import DemoPatient, write_flagged_visit
 from kiosk.app.staff_app import StaffConsole
 from kiosk.config import Settings
 from kiosk.domain.console import QueueStatus
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import Packet
-from kiosk.domain.scoring import score_raw_answers
 from kiosk.domain.strings import Strings
 from kiosk.storage import repository, staff
 from kiosk.storage.db import Database, open_database
@@ -36,7 +35,6 @@ from kiosk.ui.staff.login import LoginPanel, SetupPanel
 from kiosk.ui.staff.preview import PdfPreview
 from kiosk.ui.staff.queue import QueueView
 from tests.app.conftest import KioskFactory
-from tests.app.tablet_writer import PHQ9_WITH_ITEM9
 from tests.conftest import CLINIC_TIME
 from tests.storage.conftest import add_draft, fresh_postgres_database
 from tests.storage.test_reconsent import signed_visit
@@ -123,16 +121,8 @@ def row_texts(queue: QueueView) -> list[list[str]]:
 
 
 def flagged_visit(db: Database, packet: Packet, name: str, birth_date: str = "1961-03-05") -> str:
-    """A draft visit whose PHQ-9 page raised the urgent item-9 flag."""
-    visit_id = add_draft(db, packet, name, birth_date=birth_date)
-    form = packet.form("phq9")
-    report = score_raw_answers(form, PHQ9_WITH_ITEM9, CLINIC_TIME.date())
-    with db.begin() as session:
-        repository.save_answers(
-            session, visit_id, form=form, answers=PHQ9_WITH_ITEM9, removed=(), now=CLINIC_TIME
-        )
-        repository.save_scores(session, visit_id, [report], CLINIC_TIME)
-    return visit_id
+    """A visit whose PHQ-9 page raised the urgent item-9 flag, written as a tablet writes it."""
+    return write_flagged_visit(db, packet, name, birth_date, CLINIC_TIME, kiosk_id="kiosk-1")
 
 
 def audit_actions(db: Database) -> list[str]:
@@ -293,6 +283,8 @@ def test_search_by_name_ignores_case_and_accents_and_takes_birth_date_and_days(
     queue.first_day.setDate(queue.first_day.date().addDays(-60))
     queue.search_button.click()
     assert {r[1] for r in row_texts(queue)} == {"Jose Alvarez", "José Álvarez"}
+    started = {r[1]: r[0] for r in row_texts(queue)}
+    assert started == {"José Álvarez": "09:14", "Jose Alvarez": "2026-10-13 09:14"}
 
     queue.birth_date.setText("1990-01-01")
     queue.search_button.click()

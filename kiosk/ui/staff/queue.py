@@ -68,6 +68,7 @@ class QueueView(QWidget):
         super().__init__()
         self.setObjectName("queueView")
         self.entries: list[QueueEntry] = []
+        self.today = today  # visits of today show their time only
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 16)
         layout.setSpacing(12)
@@ -164,6 +165,7 @@ class QueueView(QWidget):
         self.search_requested.emit(SearchRequest(self.name.text().strip(), birth_date, first, last))
 
     def reset_search(self, today: dt.date) -> None:
+        self.today = today
         self.name.clear()
         self.birth_date.clear()
         self.first_day.setDate(QDate(today.year, today.month, today.day))
@@ -192,9 +194,7 @@ class QueueView(QWidget):
             badge, worst = flag_badge(entry)
             started = entry.started_at.astimezone(tz)
             when = (
-                f"{started:%H:%M}"
-                if started.date() == dt.datetime.now(tz).date()
-                else (f"{started:%Y-%m-%d %H:%M}")
+                f"{started:%H:%M}" if started.date() == self.today else f"{started:%Y-%m-%d %H:%M}"
             )
             cells = (
                 when,
