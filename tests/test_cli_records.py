@@ -157,18 +157,21 @@ def test_backup_command_writes_once_and_never_overwrites(records: Records, tmp_p
 
 
 def test_drafts_purge_clears_old_drafts_only(records: Records, packet: Packet) -> None:
-    """A draft untouched for 3 hours loses its answers and name and is marked abandoned, with a
-    "visit.purged" audit event; a draft touched just now is kept as it is."""
+    """A draft untouched for longer than the limit loses its answers and name and is marked
+    abandoned, with a "visit.purged" audit event; younger drafts are kept as they are."""
     db = records.open()
     try:
-        old = add_draft(db, packet, "Wilhelmina Fictive Abara", _hours_ago(3))
+        old = add_draft(db, packet, "Wilhelmina Fictive Abara", CLINIC_TIME - dt.timedelta(days=30))
         recent = add_draft(db, packet, "Cosimo Notreal Baptiste", _hours_ago(0))
     finally:
         db.dispose()
+    # The limit falls between the fixture's two drafts (at CLINIC_TIME, a fixed day that the
+    # wall clock has since passed) and the old one, whatever today's date is.
+    limit = int((dt.datetime.now(dt.UTC) - CLINIC_TIME).total_seconds() // 3600) + 15 * 24
 
-    done = _kiosk("drafts", "purge", "--database", records.url, "--older-than-hours", "1")
+    done = _kiosk("drafts", "purge", "--database", records.url, "--older-than-hours", str(limit))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("purged 1 ")  # the fixture's two drafts are from 2026
+    assert done.stdout.startswith("purged 1 ")
     assert "Wilhelmina" not in done.stdout + done.stderr
 
     db = records.open()
