@@ -414,7 +414,9 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         now = dt.datetime.now(dt.UTC)
         names: list[str] = []
         try:
-            with db.begin() as session:
+            # Read on a plain connection: on SQLite a write transaction would hold the tablets'
+            # write lock for the whole export (their saves would wait, then fail).
+            with db.read() as session:
                 if args.format == "fhir":
                     for visit in iter_visits(session, packet, since, until):
                         name = f"{visit.document_number}.json"
@@ -433,6 +435,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
                     ):
                         _write_export(staging / name, render(visits))
                         names.append(name)
+            with db.begin() as session:
                 repository.audit(
                     session,
                     actor="cli",
