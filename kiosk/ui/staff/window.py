@@ -36,6 +36,7 @@ class ConsoleWindow(QMainWindow):
         column.setSpacing(0)
         header = QFrame()
         header.setObjectName("consoleHeader")
+        header.setMinimumHeight(56)  # the same with or without the Sign out button
         row = QHBoxLayout(header)
         row.setContentsMargins(20, 10, 20, 10)
         title = text_label(f"{clinic_name} · Consent console", "consoleTitle")
