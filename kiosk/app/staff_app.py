@@ -279,9 +279,14 @@ class StaffConsole(QObject):
         self.poll()
 
     def poll(self) -> None:
-        """Reload the queue when anything changed in the records (any process, any tablet)."""
+        """Reload the queue, or the visit on screen, when anything changed in the records (any
+        process, any tablet): a flag raised while a clinician reads the visit appears there too."""
+        panel = self.window.panel
+        if isinstance(panel, VisitDetailView):
+            self._poll_detail(panel)
+            return
         queue = self.queue
-        if queue is None or self.window.panel is not queue:
+        if queue is None or panel is not queue:
             return
         try:
             with self.db.read() as session:
@@ -306,6 +311,28 @@ class StaffConsole(QObject):
         self.marker = marker
         queue.show_entries(heading, entries, self._tz)
         queue.show_counts(counts)
+
+    def _marker(self) -> int | None:
+        try:
+            with self.db.read() as session:
+                return console.change_marker(session)
+        except SQLAlchemyError as exc:
+            log.error("could not read the records' change marker: %s", type(exc).__name__)
+            return None
+
+    def _poll_detail(self, view: VisitDetailView) -> None:
+        marker = self._marker()
+        if marker is None or marker == self.marker:
+            return
+        detail = self._load_detail(view.detail.entry.visit_id)
+        if detail is None:
+            return
+        self.marker = marker
+        position = view.scroll_area.verticalScrollBar().value()
+        fresh = self._show_detail(detail)
+        bar = fresh.scroll_area.verticalScrollBar()
+        # Once the new view is laid out, the reader keeps their place.
+        QTimer.singleShot(0, lambda: bar.setValue(position))
 
     @property
     def _tz(self) -> dt.tzinfo:
@@ -339,9 +366,10 @@ class StaffConsole(QObject):
             if self.queue is not None:
                 self.queue.show_message("That visit could not be opened. Please try again.")
             return
-        self.poll_timer.stop()
         self._record("visit.viewed", visit_id)
+        self.marker = self._marker() or -1  # this view's own event needs no reload
         self._show_detail(detail)
+        self.poll_timer.start()
 
     def _load_detail(self, visit_id: str) -> VisitDetail | None:
         try:
@@ -365,7 +393,7 @@ class StaffConsole(QObject):
         )
         return need.staff_label()
 
-    def _show_detail(self, detail: VisitDetail) -> None:
+    def _show_detail(self, detail: VisitDetail) -> VisitDetailView:
         user = self.user
         view = VisitDetailView(
             detail,
@@ -380,6 +408,7 @@ class StaffConsole(QObject):
         self.queue = None
         self.visit_id = detail.entry.visit_id
         self.window.show_panel(view)
+        return view
 
     def acknowledge(self, rule_id: str) -> None:
         user, visit_id = self.user, self.visit_id

@@ -20,12 +20,13 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk import cli, paths
-from kiosk.app.demo import DemoPatient, write_flagged_visit
+from kiosk.app.demo import PHQ9_ITEM9, DemoPatient, write_flagged_visit
 from kiosk.app.staff_app import StaffConsole
 from kiosk.config import Settings
 from kiosk.domain.console import QueueStatus
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import Packet
+from kiosk.domain.scoring import score_raw_answers
 from kiosk.domain.strings import Strings
 from kiosk.storage import repository, staff
 from kiosk.storage.db import Database, open_database
@@ -470,3 +471,37 @@ def test_kiosk_staff_without_the_key_says_why_and_opens_nothing(
     monkeypatch.setenv("KIOSK_KEY_DIR", str(tmp_path / "another-computer"))
     assert cli.main(["staff", "--database", sqlite_url]) == 1
     assert "The records cannot be opened: " in capsys.readouterr().err
+
+
+def test_a_flag_raised_while_the_visit_is_open_appears_in_its_detail(
+    console_factory: ConsoleFactory, sqlite_url: str, packet: Packet, qtbot: QtBot
+) -> None:
+    db = open_database(sqlite_url)
+    visit_id = add_draft(db, packet, "Still Answering")
+    console = console_factory(sqlite_url)
+    sign_in(console, "dr.chen", CLINICIAN_PIN)
+    detail = open_row(console, "Still Answering")
+    assert detail.ack_buttons == {}
+    form = packet.form("phq9")
+    report = score_raw_answers(form, PHQ9_ITEM9, CLINIC_TIME.date())
+    with db.begin() as session:  # the patient answers the PHQ-9 on the tablet meanwhile
+        repository.save_answers(
+            session, visit_id, form=form, answers=PHQ9_ITEM9, removed=(), now=CLINIC_TIME
+        )
+        repository.save_scores(session, visit_id, [report], CLINIC_TIME)
+        repository.audit(
+            session,
+            actor="patient",
+            device="kiosk-1",
+            action="visit.page_saved",
+            subject=visit_id,
+            now=CLINIC_TIME,
+        )
+    db.dispose()
+
+    def flag_shown() -> bool:
+        panel = console.window.panel
+        return isinstance(panel, VisitDetailView) and "phq9_item9" in panel.ack_buttons
+
+    qtbot.waitUntil(flag_shown, timeout=2000)
+    assert audit_actions(console.db).count("visit.viewed") == 1  # a refresh is not a new view

@@ -134,11 +134,11 @@ class VisitDetailView(QWidget):
             column.addWidget(card)
         column.addWidget(self._history_card())
         column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setObjectName("detailScroll")
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        outer.addWidget(scroll, 1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("detailScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(body)
+        outer.addWidget(self.scroll_area, 1)
 
     def _time(self, moment: dt.datetime) -> str:
         return f"{moment.astimezone(self.tz):%Y-%m-%d %H:%M}"
