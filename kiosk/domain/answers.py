@@ -57,10 +57,26 @@ def stored_date(value: object) -> dt.date | None:
         return None
 
 
+# Dropped from text answers: control (Cc) and format (Cf) characters, lone surrogates (Cs), which
+# UTF-8 cannot store, and the 66 noncharacters (U+FDD0-U+FDEF, U+FFFE, U+FFFF and the last two of
+# every plane), which are never text (and a leading U+FFFE reads as a byte-order mark to Qt's
+# Python binding, which would show the answer byte-swapped). Other private-use (Co) and
+# "unassigned" (Cn) code points are kept: Python's Unicode tables lag the tablet's, so a code
+# point unknown to them may be a real letter of a name (CJK Extension H) or a newer emoji.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+
+
+def _dropped(ch: str) -> bool:
+    code = ord(ch)
+    if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
+        return True
+    return unicodedata.category(ch) in _DROPPED_CATEGORIES and not ch.isspace()
+
+
 def _clean_text(raw: str) -> str:
-    """Drop control characters and collapse runs of spaces."""
-    kept = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch.isspace())
-    return " ".join(kept.split())
+    """Drop control and format characters, lone surrogates and noncharacters; collapse runs of
+    whitespace (line breaks and tabs included) to one space, none at either end."""
+    return " ".join("".join(ch for ch in raw if not _dropped(ch)).split())
 
 
 def _is_empty(raw: object) -> bool:
@@ -142,6 +158,9 @@ def _date(item: Item, raw: object, today: dt.date) -> Checked:
 def _phone(raw: object) -> Checked:
     if not isinstance(raw, str) or not _PHONE_CHARS.match(raw):
         return Checked(problem=AnswerProblem.PHONE_INVALID)
+    # Digits of any script (Arabic-Indic, full-width…) count as the digits they are; they are
+    # stored as ASCII, so "٠١٢…" is refused like "012…" and a stored number is always dialable.
+    raw = "".join(str(unicodedata.digit(ch)) if ch.isdecimal() else ch for ch in raw)
     digits = re.sub(r"\D", "", raw)
     if raw.strip().startswith("+") and not raw.strip().startswith("+1"):
         if 8 <= len(digits) <= 15:

@@ -16,12 +16,17 @@ from sqlalchemy.orm import Session
 
 from kiosk.storage.models import VisitRecord
 
+FOLDED_MAX_CHARS = 200
+"""The width of ``visits.name_search`` (String(200)): NFKD can make one character many ("ﷺ" is
+18), so a 100-character name may fold longer, which PostgreSQL would refuse to store."""
+
 
 def fold_name(name: str) -> str:
-    """``"  José  ÁLVAREZ "`` → ``"jose alvarez"``; ``"Strauß"`` → ``"strauss"``."""
+    """``"  José  ÁLVAREZ "`` → ``"jose alvarez"``; ``"Strauß"`` → ``"strauss"``. At most
+    ``FOLDED_MAX_CHARS`` long (what staff type is folded the same way, so prefixes still match)."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.split())
+    return " ".join(bare.split())[:FOLDED_MAX_CHARS]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ from kiosk.ui.widgets.answers import AnswerWidget, create_answer_widget
 class QuestionScreen(Screen):
     """Shows one page; emits the raw answers when the patient taps Next."""
 
-    submitted = Signal(dict)
+    # object, not dict: a dict goes through a QVariantMap and back, and PySide6 reads a text
+    # starting with U+FEFF/U+FFFE as a byte-order mark (dropped, or the rest byte-swapped).
+    submitted = Signal(object)  # dict[str, object]: item id -> raw answer
     back_requested = Signal()
 
     def __init__(

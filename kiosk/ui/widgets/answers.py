@@ -84,7 +84,10 @@ class TextAnswer(AnswerWidget):
     def __init__(self, item: Item, texts: Texts) -> None:
         super().__init__(item, texts)
         self.edit = _line_edit(f"text_{item.id}", texts.local(item.text))
-        self.edit.setMaxLength(item.max_length + 50)  # room to show "too long" kindly
+        # No cap below Qt's own (32,767): QLineEdit counts UTF-16 units (an emoji is two) before
+        # the domain drops controls and collapses spaces, so a cap would cut off answers the
+        # domain accepts, or keep only the spaces typed in front of them. Too long is refused
+        # with a kind message, and nothing typed is lost.
         self.edit.textChanged.connect(self.changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -107,7 +110,6 @@ class PhoneAnswer(TextAnswer):
             PATIENT_INPUT_HINTS | Qt.InputMethodHint.ImhDialableCharactersOnly
         )
         self.edit.setPlaceholderText(texts("phone.placeholder"))
-        self.edit.setMaxLength(24)
 
 
 class DateAnswer(AnswerWidget):
@@ -447,8 +449,7 @@ class ListAnswer(AnswerWidget):
             title.setObjectName("hintText")
             title.setWordWrap(True)
             edit = _line_edit(f"row{number}_{column.id}_{self.item.id}", f"{caption} ({number})")
-            edit.setMaxLength(column.max_length + 50)
-            edit.setText((values or {}).get(column.id, ""))
+            edit.setText((values or {}).get(column.id, ""))  # no length cap: see TextAnswer
             edit.textChanged.connect(self.changed)
             title.setBuddy(edit)
             grid.addWidget(title, 0, column_index)
