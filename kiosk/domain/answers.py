@@ -73,9 +73,10 @@ def _dropped(ch: str) -> bool:
     return unicodedata.category(ch) in _DROPPED_CATEGORIES and not ch.isspace()
 
 
-def _clean_text(raw: str) -> str:
+def clean_text(raw: str) -> str:
     """Drop control and format characters, lone surrogates and noncharacters; collapse runs of
-    whitespace (line breaks and tabs included) to one space, none at either end."""
+    whitespace (line breaks and tabs included) to one space, none at either end. Every text a
+    patient types is stored this way (answers and the typed signature alike)."""
     return " ".join("".join(ch for ch in raw if not _dropped(ch)).split())
 
 
@@ -128,7 +129,7 @@ def validate(item: Item, raw: object, today: dt.date) -> Checked:
 def _text(item: Item, raw: object) -> Checked:
     if not isinstance(raw, str):
         return Checked(problem=AnswerProblem.REQUIRED)
-    text = _clean_text(raw)
+    text = clean_text(raw)
     if not text:
         return Checked(problem=AnswerProblem.REQUIRED) if item.required else Checked()
     if len(text) > item.max_length:
@@ -205,7 +206,7 @@ def _rows(item: Item, raw: object) -> Checked:
             value = raw_row.get(column.id, "")
             if not isinstance(value, str):
                 return Checked(problem=AnswerProblem.NOT_A_CHOICE)
-            text = _clean_text(value)
+            text = clean_text(value)
             if len(text) > column.max_length:
                 return Checked(problem=AnswerProblem.TOO_LONG)
             row[column.id] = text

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kiosk.domain.answers import AnswerProblem, validate
+from kiosk.domain.answers import AnswerProblem, clean_text, validate
 from kiosk.domain.conditions import evaluate, item_visible, page_visible, visible_items
 from kiosk.domain.model import (
     AnswerValue,
@@ -42,7 +42,7 @@ def same_name(typed: str, given: str) -> bool:
     witness confirms who is signing; the name is stored exactly as typed."""
 
     def plain(name: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", name.casefold())
+        decomposed = unicodedata.normalize("NFKD", clean_text(name).casefold())
         letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
         return " ".join(letters.split())
 
@@ -603,7 +603,7 @@ class Visit:
             now,
             signature=None,
             method=SignatureMethod.TYPED_WITNESSED,
-            typed_name=" ".join(typed_name.split()),
+            typed_name=clean_text(typed_name),
             witness=witness,
         )
 

@@ -115,3 +115,18 @@ def test_paper_is_recorded_with_no_signature_and_staff_are_told(
             NAME
         )
     assert k.kiosk.flow.visit is not None and k.kiosk.flow.visit.back() is False
+
+
+def test_a_typed_name_with_hidden_characters_is_the_same_name_and_kept_clean(
+    kiosk: KioskUnderTest, packet: Packet
+) -> None:
+    """A byte-order mark at the start (PySide6 would read it as one when the text crossed a
+    str-typed signal), a NUL and a zero-width space inside: the same name, stored cleaned."""
+    k = kiosk
+    k.tap(_to_signature(k, packet).typed_button)
+    first, _, last = NAME.lower().rpartition(" ")
+    _fill_typed(k, f"\ufeff{first}\x00 \u200b{last}  ", PIN)
+    k.qtbot.waitUntil(lambda: isinstance(k.screen, DoneScreen))
+    with Session(k.engine()) as session:
+        consent = session.scalars(select(ConsentRecord)).one()
+    assert consent.typed_name == NAME.lower()

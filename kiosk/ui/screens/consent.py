@@ -192,7 +192,9 @@ class TypedSignatureScreen(Screen):
     """For a patient who cannot draw: type the full name, say why, and a staff member witnesses
     with their id and PIN."""
 
-    submitted = Signal(str, str, str, str)  # typed name, reason (as shown), staff id, PIN
+    # object, not str: PySide6 reads a text starting with U+FEFF/U+FFFE as a byte-order mark when
+    # it converts it to a QString (dropped, or the rest byte-swapped).
+    submitted = Signal(object, object, object, object)  # typed name, reason, staff id, PIN
     back_requested = Signal()
 
     def __init__(self, statement: str, texts: Texts, *, progress: tuple[int, int]) -> None:
