@@ -541,6 +541,8 @@ def _forms_check(targets: list[Path]) -> int:
 
 def _find_form(name: str) -> Form:
     path = Path(name)
+    if path.is_dir():
+        raise KeyError(f"{name} is a folder: give a form id (like phq9) or a form file")
     if path.suffix in (".yaml", ".yml") or path.exists():
         document = load_document(path, Settings.load().text_values())
         if not isinstance(document, Form):
@@ -556,33 +558,67 @@ def _find_form(name: str) -> Form:
 
 
 def _forms_score(form_name: str, answers_file: str) -> int:
+    """Score an answers file; anything wrong with it is one plain message and exit 2."""
+
+    def shown(item_id: str) -> str:
+        # An id from the file as it may be printed: no line breaks or terminal escapes of its
+        # own (they could forge or hide lines of this report), and not a screenful.
+        text = item_id if item_id.isprintable() else ascii(item_id)[1:-1]
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    duplicates: list[str] = []
+
+    def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        result: dict[str, object] = {}
+        for key, value in pairs:
+            if key in result:
+                duplicates.append(key)
+            result[key] = value
+        return result
+
+    def refuse(message: str) -> int:
+        print(message, file=sys.stderr)
+        return EXIT_USAGE
+
     try:
         form = _find_form(form_name)
     except FormError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_USAGE
+        return refuse(str(exc))
     except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return EXIT_USAGE
+        return refuse(exc.args[0])
+    where = "the answers" if answers_file == "-" else f"the answers file {answers_file}"
     try:
-        text = sys.stdin.read() if answers_file == "-" else Path(answers_file).read_text("utf-8")
-        raw = json.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"cannot read the answers file: {exc.__class__.__name__}", file=sys.stderr)
-        return EXIT_USAGE
+        text = sys.stdin.read() if answers_file == "-" else Path(answers_file).read_bytes().decode()
+    except FileNotFoundError:
+        return refuse(f"cannot read {where}: there is no such file")
+    except IsADirectoryError:
+        return refuse(f"cannot read {where}: it is a folder, not a file")
+    except UnicodeDecodeError as exc:
+        return refuse(f"cannot read {where}: it is not UTF-8 text (see byte {exc.start + 1})")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the file name
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        return refuse(f"cannot read {where}: {reason}")
+    try:
+        # A byte order mark (as Windows Notepad writes) is not part of the answers.
+        raw = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
-        print(f"the answers are not valid JSON (line {exc.lineno}): {exc.msg}", file=sys.stderr)
-        return EXIT_USAGE
+        return refuse(f"the answers are not valid JSON (line {exc.lineno}): {exc.msg}")
+    except RecursionError:
+        return refuse("the answers are not valid: lists or objects nested too deeply")
+    except ValueError:  # Python refuses to read integers of more than 4,300 digits
+        return refuse("the answers are not valid: a number has too many digits")
     if not isinstance(raw, dict):
-        print('the answers must be a JSON object like {"phq9_1": 2}', file=sys.stderr)
-        return EXIT_USAGE
+        return refuse('the answers must be a JSON object like {"phq9_1": 2}')
+    if duplicates:
+        twice = " ".join(shown(key) for key in dict.fromkeys(duplicates))
+        return refuse(f"the answers give these more than once, so they are ambiguous: {twice}")
     try:
         report = score_raw_answers(form, raw, dt.date.today())
     except UnscorableAnswersError as exc:
         if exc.missing:
             print(f"missing required answers: {' '.join(exc.missing)}", file=sys.stderr)
         for item_id, problem in exc.invalid.items():
-            print(f"answer not allowed: {item_id} ({problem})", file=sys.stderr)
+            print(f"answer not allowed: {shown(item_id)} ({problem})", file=sys.stderr)
         return EXIT_USAGE
     print(json.dumps(report.as_json(), ensure_ascii=False))
     return EXIT_OK

@@ -7,6 +7,7 @@ problem, each with ``file:line``, what is wrong and, where it can guess, what th
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -81,17 +82,37 @@ class _LineList(list[Any]):
 
 # libyaml's parser when present (about 10x faster; the kiosk loads every form at start-up).
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+# A form file is data typed by a person: these limits are far above any real form (the largest
+# shipped form has about 1,100 values, 25,000 characters and 9 levels), and far below what a
+# hostile file could make the loader do. Aliases ('*name') count once per use, so a "billion
+# laughs" file of a few hundred bytes is refused before anything is built from it.
+MAX_VALUES = 50_000
+MAX_CHARACTERS = 5_000_000
+MAX_DEPTH = 50
+MAX_DIGITS = 100
 
 
 class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     duplicate_keys: list[tuple[str, int]]
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineMap:
+def _construct_error(node: yaml.Node, message: str) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(None, None, message, node.start_mark)
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.Node) -> _LineMap:
+    if not isinstance(node, yaml.MappingNode):
+        raise _construct_error(node, "a '!!map' tag must be on a mapping of 'key: value' lines")
     result = _LineMap()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, value_node in node.value:
+        if key_node.tag == _MERGE_TAG:
+            raise _construct_error(
+                key_node, "merge keys ('<<') are not supported; write the keys out"
+            )
         key = loader.construct_object(key_node, deep=True)
         key = str(key)
         if key in result:
@@ -101,15 +122,121 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineMap:
     return result
 
 
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LineList:
+def _construct_sequence(loader: _LineLoader, node: yaml.Node) -> _LineList:
+    if not isinstance(node, yaml.SequenceNode):
+        raise _construct_error(node, "a '!!seq' tag must be on a list")
     result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 
+def _checked_scalar(
+    construct: Callable[[yaml.constructor.SafeConstructor, yaml.Node], object], kind: str
+) -> Callable[[_LineLoader, yaml.Node], object]:
+    """PyYAML's constructor for ``kind``, raising a located error instead of a bare exception
+    (``!!int x``, a date like ``2024-13-45``, ``!!bool maybe``…) and refusing huge numbers."""
+
+    def construct_checked(loader: _LineLoader, node: yaml.Node) -> object:
+        try:
+            value = construct(loader, node)
+        except yaml.YAMLError:
+            raise
+        except (ArithmeticError, LookupError, ValueError, TypeError, AttributeError) as exc:
+            if isinstance(node.value, str) and len(node.value) > MAX_DIGITS:
+                raise _construct_error(node, f"this value is too long to be a {kind}") from exc
+            raise _construct_error(node, f"{_shown(node.value)} is not a valid {kind}") from exc
+        if isinstance(value, int) and abs(value) >= 10**MAX_DIGITS:
+            raise _construct_error(
+                node, f"this number is too long (over {MAX_DIGITS} digits); quote it if it is text"
+            )
+        return value
+
+    return construct_checked
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+for _tag, _kind in (("int", "whole number"), ("float", "number"), ("bool", "true/false")):
+    _LineLoader.add_constructor(
+        f"tag:yaml.org,2002:{_tag}",
+        _checked_scalar(
+            yaml.constructor.SafeConstructor.yaml_constructors[f"tag:yaml.org,2002:{_tag}"], _kind
+        ),
+    )
+_LineLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    _checked_scalar(
+        yaml.constructor.SafeConstructor.yaml_constructors["tag:yaml.org,2002:timestamp"],
+        "date (quote it if it is text)",
+    ),
+)
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages about values from a file."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _TooBigError(Exception):
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.line = node.start_mark.line + 1
+        self.message = message
+
+
+def _measure(
+    node: yaml.Node, level: int, sizes: dict[int, tuple[int, int, int]], path: set[int]
+) -> tuple[int, int, int]:
+    """(values, characters, depth) of ``node`` with every alias copied out; raises _TooBigError.
+
+    Each mapping or list is measured once however many aliases point to it, so a bomb costs
+    no time; the recursion stops at ``MAX_DEPTH``.
+    """
+    if isinstance(node, yaml.ScalarNode):
+        return 1, len(node.value), 1
+    key = id(node)
+    known = sizes.get(key)
+    if known is None:
+        if key in path:
+            raise _TooBigError(node, "an alias ('*name') points to a value that contains the alias")
+        if level > MAX_DEPTH:
+            raise _TooBigError(node, f"values are nested more than {MAX_DEPTH} levels deep here")
+        path.add(key)
+        values, characters, depth = 1, 0, 0
+        children = (
+            [child for pair in node.value for child in pair]
+            if isinstance(node, yaml.MappingNode)
+            else node.value
+        )
+        for child in children:
+            v, c, d = _measure(child, level + 1, sizes, path)
+            values += v
+            characters += c
+            depth = max(depth, d)
+        path.discard(key)
+        known = sizes[key] = values, characters, depth + 1
+        if values > MAX_VALUES or characters > MAX_CHARACTERS:
+            raise _TooBigError(
+                node,
+                f"this is too big for a form once its aliases ('*name') are copied out "
+                f"(over {MAX_VALUES:,} values or {MAX_CHARACTERS:,} characters); "
+                "write the values out, without aliases of aliases",
+            )
+    if level + known[2] - 1 > MAX_DEPTH:  # an alias deep down to a value nested deep itself
+        raise _TooBigError(node, f"values are nested more than {MAX_DEPTH} levels deep here")
+    return known
+
+
+def _too_big(root: yaml.Node) -> tuple[int, str] | None:
+    """(line, message) when the document, with every alias copied out, is bigger or deeper
+    than any form could be; None when it is fine."""
+    try:
+        _measure(root, 1, {}, set())
+    except _TooBigError as exc:
+        return exc.line, exc.message
+    return None
 
 
 def suggest(word: str, options: Iterable[str]) -> str:
@@ -192,7 +319,7 @@ class _Reader:
         if not isinstance(value, str) or not value.isidentifier() or value.lower() != value:
             self.problem(
                 self.line_of(data, key),
-                f"{where} '{key}' must be a snake_case name like 'pain_now', not {value!r}",
+                f"{where} '{key}' must be a snake_case name like 'pain_now', not {_shown(value)}",
             )
             return str(value)
         return value
@@ -210,7 +337,7 @@ class _Reader:
         if key not in data:
             return 0.0
         value = data[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
             self.problem(self.line_of(data, key), f"{where} '{key}' must be a number")
             return 0.0
         return float(value)
@@ -285,7 +412,7 @@ class _Reader:
         except ValueError:
             self.problem(
                 self.line_of(data, key),
-                f"{where} '{key}' is {value!r}; use one of {', '.join(options)}"
+                f"{where} '{key}' is {_shown(value)}; use one of {', '.join(options)}"
                 f"{suggest(str(value), options)}",
             )
             return default
@@ -358,13 +485,20 @@ class _Reader:
         operand: str | int | float | bool | tuple[str | int, ...]
         if comparison is Comparison.IN:
             seq = self.sequence(raw, self.line_of(data, "in"), f"{where} 'in'")
-            operand = tuple(seq or ())
+            values = tuple(seq or ())
+            if not all(isinstance(v, str | int) for v in values):
+                self.problem(
+                    self.line_of(data, "in"),
+                    f"{where} 'in' must list answers: text or whole numbers, not lists or mappings",
+                )
+                return None
+            operand = values
         elif comparison in (Comparison.GTE, Comparison.GT, Comparison.LTE, Comparison.LT):
             if isinstance(raw, _LineMap):
                 raw = self.setting_number(raw, f"{where} '{used[0]}'")
                 if raw is None:
                     return None
-            if isinstance(raw, bool) or not isinstance(raw, int | float):
+            if isinstance(raw, bool) or not isinstance(raw, int | float) or math.isnan(raw):
                 self.problem(
                     self.line_of(data, used[0]),
                     f"{where} '{used[0]}' needs a number or {{setting: name}}",
@@ -376,8 +510,17 @@ class _Reader:
                 self.problem(self.line_of(data, "answered"), f"{where} 'answered' is true/false")
                 return None
             operand = raw
-        else:
+        elif isinstance(raw, str | int | float) and not (
+            isinstance(raw, float) and math.isnan(raw)
+        ):
             operand = raw
+        else:
+            self.problem(
+                self.line_of(data, used[0]),
+                f"{where} '{used[0]}' needs one answer (text, a number, true or false), "
+                f"not {_shown(raw)}",
+            )
+            return None
         return Compare(subject, comparison, operand, is_score=subject_key == "score")
 
 
@@ -418,12 +561,14 @@ def _read_choices(r: _Reader, value: Any, line: int, where: str) -> tuple[Choice
         if isinstance(choice_value, bool) or not isinstance(choice_value, str | int):
             r.problem(
                 r.line_of(data, "value"),
-                f"choice value {choice_value!r} must be a number or quoted text "
+                f"choice value {_shown(choice_value)} must be a number or quoted text "
                 "(YAML reads yes/no/on/off as true/false)",
             )
             continue
         if any(c.value == choice_value for c in choices):
-            r.problem(r.line_of(data, "value"), f"choice value {choice_value!r} is used twice")
+            r.problem(
+                r.line_of(data, "value"), f"choice value {_shown(choice_value)} is used twice"
+            )
         choices.append(
             Choice(
                 choice_value,
@@ -584,7 +729,7 @@ def _check_answer_values(
             if operand not in same_kind:
                 r.problem(
                     line,
-                    f"{where} compares '{item.id}' with {operand!r}, which is not one of its "
+                    f"{where} compares '{item.id}' with {_shown(operand)}, which is not one of its "
                     f"answers{suggest(str(operand), [str(a) for a in allowed])}",
                 )
 
@@ -600,6 +745,30 @@ def _item_range(item: Item) -> tuple[float, float] | None:
     return None
 
 
+def _uncovered(low: int, high: int, bands: Iterable[Band], count: int = 5) -> list[int]:
+    """The first ``count`` whole numbers from ``low`` to ``high`` that no band covers.
+
+    Walks the bands in order instead of trying every number: a scale may go up to a huge
+    number, and the check must still take no time.
+    """
+    gaps: list[int] = []
+    value = low
+    for band in sorted(bands, key=lambda b: b.minimum):
+        while value < band.minimum and value <= high and len(gaps) < count:
+            gaps.append(value)
+            value += 1
+        if value > high or len(gaps) == count:
+            break
+        if band.maximum >= high:
+            value = high + 1
+        elif band.maximum >= value:
+            value = math.floor(band.maximum) + 1
+    while value <= high and len(gaps) < count:
+        gaps.append(value)
+        value += 1
+    return gaps
+
+
 def _read_score(r: _Reader, data: _LineMap, items: Mapping[str, Item]) -> ScoreRule | None:
     keys_ok = r.keys(data, "score", ("id", "method", "items", "label"), ("bands", "loinc"))
     if not keys_ok and "id" not in data:
@@ -612,7 +781,7 @@ def _read_score(r: _Reader, data: _LineMap, items: Mapping[str, Item]) -> ScoreR
         seq = r.sequence(data["items"], r.line_of(data, "items"), f"{where} 'items'") or seq
     ranges: list[tuple[float, float]] = []
     for item_id, line in zip(seq, seq.item_lines, strict=True):
-        if item_id not in items:
+        if not isinstance(item_id, str) or item_id not in items:
             r.problem(
                 line,
                 f"{where} adds up '{item_id}', which is not an item{suggest(str(item_id), items)}",
@@ -641,9 +810,7 @@ def _read_score(r: _Reader, data: _LineMap, items: Mapping[str, Item]) -> ScoreR
         bands.append(band)
     if bands and method is ScoreMethod.SUM and len(ranges) == len(seq):
         low, high = int(sum(lo for lo, _ in ranges)), int(sum(hi for _, hi in ranges))
-        gaps = [
-            v for v in range(low, high + 1) if not any(b.minimum <= v <= b.maximum for b in bands)
-        ]
+        gaps = _uncovered(low, high, bands)
         if gaps:
             r.problem(
                 r.line_of(data, "bands"),
@@ -865,7 +1032,7 @@ def _read_quiz(r: _Reader, data: _LineMap, section_ids: list[str]) -> Quiz | Non
         if not any(c.value == correct and not isinstance(correct, bool) for c in choices):
             r.problem(
                 r.line_of(q_data, "correct"),
-                f"{where} 'correct' is {correct!r}, which is not one of its choices"
+                f"{where} 'correct' is {_shown(correct)}, which is not one of its choices"
                 f"{suggest(str(correct), [str(c.value) for c in choices])}",
             )
         if len(choices) < 2:
@@ -891,22 +1058,73 @@ _READERS: dict[str, Callable[[_Reader, _LineMap], Document | None]] = {
 }
 
 
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+"""What YAML counts as the end of a line; problem lines are counted the same way."""
+
+
+def _line_at(text: str, index: int) -> int:
+    if any(c in text for c in "\r\x85\u2028\u2029"):
+        return len(_LINE_BREAKS.findall(text, 0, index)) + 1
+    return text.count("\n", 0, index) + 1
+
+
 def _parse(path: Path, r: _Reader) -> _LineMap | None:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except (OSError, ValueError) as exc:
         r.problem(1, f"cannot read the file ({exc.__class__.__name__})")
         return None
-    loader = _LineLoader(text)
-    loader.duplicate_keys = []
     try:
-        raw = loader.get_single_data()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        r.problem(
+            data.count(b"\n", 0, exc.start) + 1,
+            f"the file is not UTF-8 text (byte {exc.start + 1} cannot be read); save it as UTF-8",
+        )
+        return None
+    loader: _LineLoader | None = None
+    try:
+        loader = _LineLoader(text)  # PyYAML's own reader checks the characters here
+        loader.duplicate_keys = []
+        node = loader.get_single_node()
+        too_big = _too_big(node) if node is not None else None
+        if too_big is not None:
+            r.problem(*too_big)
+            return None
+        raw = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        r.problem(mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem}")
+        # Lines from the marks' character index: libyaml puts the end of a file that does not
+        # end with a line break on a line of its own, one past the last.
+        mark = exc.problem_mark or exc.context_mark
+        line = _line_at(text, mark.index) if mark else 1
+        message = f"not valid YAML: {exc.problem or exc.context or 'cannot be read'}"
+        if exc.problem and exc.context and exc.context_mark:
+            start = _line_at(text, exc.context_mark.index)
+            if exc.problem.startswith("but "):  # "expected a single document…, but found…"
+                message = f"not valid YAML: {exc.context} (from line {start}), {exc.problem}"
+            elif start != line:
+                message += f" ({exc.context}, which starts on line {start})"
+        r.problem(line, message)
+        return None
+    except yaml.reader.ReaderError as exc:
+        # libyaml counts bytes of UTF-8, PyYAML's own reader characters.
+        at = (
+            exc.position
+            if _BaseLoader is yaml.SafeLoader
+            else len(data[: exc.position].decode("utf-8", "ignore"))
+        )
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        r.problem(
+            _line_at(text, at),
+            f"YAML does not allow the character {_shown(character)} ({exc.reason}); remove it",
+        )
+        return None
+    except RecursionError:  # only without libyaml, whose parser stops at 1,000 levels
+        r.problem(1, f"values are nested more than {MAX_DEPTH} levels deep")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     for key, line in loader.duplicate_keys:
         r.problem(line, f"key '{key}' appears twice in the same place")
     return r.mapping(raw, 1, "the file")
@@ -922,13 +1140,14 @@ def _read_file(
         kind = data.get("kind")
         if kind == "packet":
             result = ("packet", data)
-        elif kind in _READERS:
+        elif isinstance(kind, str) and kind in _READERS:
             result = (kind, _READERS[kind](r, data))
         else:
             kinds = [*_READERS, "packet"]
             r.problem(
                 r.line_of(data, "kind"),
-                f"'kind' is {kind!r}; use one of {', '.join(kinds)}{suggest(str(kind), kinds)}",
+                f"'kind' is {_shown(kind)}; use one of {', '.join(kinds)}"
+                f"{suggest(str(kind), kinds)}",
             )
     problems.extend(r.problems)
     return result
@@ -995,7 +1214,7 @@ def load_packet(directory: Path, values: Mapping[str, str] | None = None) -> Pac
         for form_id, line in zip(seq or (), (seq.item_lines if seq else ()), strict=True):
             if any(form.id == form_id for form in forms):
                 r.problem(line, f"packet lists form '{form_id}' twice; list each form once")
-            elif form_id in questionnaires:
+            elif isinstance(form_id, str) and form_id in questionnaires:
                 forms.append(questionnaires[form_id])
             else:
                 r.problem(
