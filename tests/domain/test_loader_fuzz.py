@@ -19,11 +19,12 @@ Example counts come from ``tests/hypothesis_profiles.py``: 2,000 per test under 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import pickle
 import re
 import shutil
-import time
+import signal
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -54,7 +55,23 @@ SHIPPED_TEXT = {path.name: path.read_bytes() for path in FORM_FILES}
 # Pickled, so every example starts from a fresh copy quickly.
 SHIPPED_DATA = {name: pickle.dumps(yaml.safe_load(text)) for name, text in SHIPPED_TEXT.items()}
 LOCATED = re.compile(r"^(?P<file>.+):(?P<line>[0-9]+): (?P<message>\S.*)$", re.DOTALL)
-BOMB_SECONDS = 2.0
+HANG_GUARD_S = 30
+"""A hang becomes a failure instead of a stuck CI job. Not a speed goal (those live in bench/):
+the refusals below work by counting the document's values, never by timing them."""
+
+
+@contextlib.contextmanager
+def no_hang(seconds: int = HANG_GUARD_S) -> Iterator[None]:
+    def stuck(signum: int, frame: object) -> None:
+        raise AssertionError(f"still running after {seconds} s: the loader hangs")
+
+    previous = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # --- the property ------------------------------------------------------------------------------
@@ -623,25 +640,22 @@ BOMBS = {
 
 
 @pytest.mark.parametrize("text", BOMBS.values(), ids=BOMBS.keys())
-def test_yaml_bombs_are_refused_quickly_and_in_little_memory(tmp_path: Path, text: str) -> None:
+def test_yaml_bombs_are_refused_in_little_memory(tmp_path: Path, text: str) -> None:
     path = tmp_path / "bomb.yaml"
     path.write_text(text, encoding="utf-8")
     tracemalloc.start()
-    started = time.perf_counter()
     try:
-        with pytest.raises(FormError) as caught:
+        with no_hang(), pytest.raises(FormError) as caught:
             load_document(path)
-        elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < BOMB_SECONDS
-    assert peak < 50_000_000
+    assert peak < 50_000_000  # the aliases were never copied out
     _assert_located(caught.value.problems, {str(path): path.read_bytes()})
     assert any("alias" in p.message for p in caught.value.problems), caught.value.problems
 
 
-def test_a_bomb_in_the_packet_folder_is_refused_quickly(tmp_path: Path) -> None:
+def test_a_bomb_in_the_packet_folder_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "forms"
     shutil.copytree(paths.FORMS_DIR, folder)
     packet = folder / "packet.yaml"
@@ -649,9 +663,8 @@ def test_a_bomb_in_the_packet_folder_is_refused_quickly(tmp_path: Path) -> None:
         _laughs() + packet.read_text("utf-8").replace("forms:", "ignored:", 1) + "forms: *lol9\n",
         encoding="utf-8",
     )
-    started = time.perf_counter()
-    problems = check_paths([folder])
-    assert time.perf_counter() - started < BOMB_SECONDS
+    with no_hang():
+        problems = check_paths([folder])
     assert any(p.file == str(packet) and "alias" in p.message for p in problems), problems
 
 
@@ -778,10 +791,8 @@ def test_a_huge_scale_does_not_hang_the_band_check(tmp_path: Path) -> None:
     hung ``kiosk forms check`` (and ate memory) instead of reporting the uncovered totals."""
     path = tmp_path / "huge.yaml"
     path.write_text(questionnaire(max_="1000000000000"), encoding="utf-8")
-    started = time.perf_counter()
-    with pytest.raises(FormError) as caught:
+    with no_hang(), pytest.raises(FormError) as caught:
         load_document(path)
-    assert time.perf_counter() - started < BOMB_SECONDS
     assert any("no band covers 11, 12, 13, 14, 15" in p.message for p in caught.value.problems)
 
 
