@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test system-deps-run system-deps-test demo screenshots clean
+.PHONY: run test system-deps-run system-deps-test demo screenshots bench clean
 
 run: system-deps-run $(STAMP)
 	$(BIN)/kiosk run $(KIOSK_ARGS)
@@ -26,6 +26,11 @@ demo: system-deps-test $(STAMP)
 screenshots: $(STAMP)
 	@PYTHON=$(PYTHON) tools/system-deps.sh screenshots
 	xvfb-run -a -s "-screen 0 1300x1300x24" env QT_QPA_PLATFORM=xcb $(BIN)/kiosk screenshots
+
+# Speed and memory against bare baselines measured in the same run; writes BENCHMARKS.md.
+# A few minutes; BENCH_ARGS=--quick skips the 1M-visit search.
+bench: system-deps-test $(STAMP)
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 system-deps-run:
 	@PYTHON=$(PYTHON) tools/system-deps.sh run
