@@ -348,10 +348,11 @@ def test_purged_visits_are_not_exported(records: Records, tmp_path: Path, packet
 def test_visits_whose_document_numbers_collide_are_both_written(
     records: Records, tmp_path: Path, packet: Packet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The document number is the visit id's first 8 characters: two visits may share it. The
-    second file takes the full visit id rather than overwrite the first."""
+    """The document number is the visit id's first 8 characters. New visits never share one, but
+    records from before they were made unique may: the second file takes the full visit id
+    rather than overwrite the first."""
     ids = iter(["abcd1234" + "0" * 24, "abcd1234" + "f" * 24])
-    monkeypatch.setattr(repository, "new_visit_id", lambda: next(ids))
+    monkeypatch.setattr(repository, "new_visit_id", lambda _session: next(ids))
     db = records.open()
     try:
         for name in ("Primera Sintética", "Segunda Sintética"):

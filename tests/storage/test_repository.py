@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from kiosk.storage import repository
 from kiosk.storage.db import Database
 from kiosk.storage.models import AnswerRecord, ConsentRecord, VisitRecord
 from tests.conftest import CLINIC_TIME
+from tests.storage.conftest import add_draft
 
 
 def test_foreign_keys_are_enforced(db: Database) -> None:
@@ -259,3 +261,16 @@ def test_the_consent_keeps_comprehension_and_attestations(db: Database, packet: 
         assert json.loads(record.reading_json) == [
             {"section": "what_it_is", "seconds": 41.3, "reached_end": True, "views": 2}
         ]
+
+
+def test_new_visits_never_share_a_document_number(
+    db: Database, packet: Packet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The printed number is the id's first 8 characters: an id whose start is taken is drawn
+    again."""
+    first = add_draft(db, packet, "Primera Sintética")
+    drawn = iter([uuid.UUID(first[:8] + "f" * 24), uuid.UUID("0123abcd" + "0" * 24)])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
+    second = add_draft(db, packet, "Segunda Sintética")
+    assert second == "0123abcd" + "0" * 24
+    assert repository.document_number(first) != repository.document_number(second)
