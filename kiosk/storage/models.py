@@ -70,7 +70,12 @@ class VisitRecord(Base):
 
     answers: Mapped[list[AnswerRecord]] = relationship(back_populates="visit")
 
-    __table_args__ = (Index("ix_visits_name_search_birth_date", "name_search", "birth_date"),)
+    __table_args__ = (
+        Index("ix_visits_name_search_birth_date", "name_search", "birth_date"),
+        # A date of birth first, then the name: staff searches give both (migration 0004).
+        Index("ix_visits_birth_date_name_search", "birth_date", "name_search"),
+        Index("ix_visits_started_at", "started_at"),  # the console's day queue
+    )
 
 
 class AnswerRecord(Base):

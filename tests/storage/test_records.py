@@ -490,25 +490,28 @@ def test_search_ignores_case_and_accents_and_filters_by_birth_date(
         assert search_visits(session, "%") == []  # wildcards are text, not patterns
 
 
-def test_name_search_uses_the_index(db: Database) -> None:
+NAME_RANGE = "name_search >= 'jose' AND name_search < 'josf'"
+
+
+@pytest.mark.parametrize(
+    ("where", "index"),
+    [
+        (NAME_RANGE, "ix_visits_name_search_birth_date"),
+        # With a date of birth the index that starts with it goes straight to that day's names.
+        (f"{NAME_RANGE} AND birth_date = '1961-03-05'", "ix_visits_birth_date_name_search"),
+        # The console's day queue.
+        ("started_at >= '2026-11-22' AND started_at < '2026-11-23'", "ix_visits_started_at"),
+    ],
+)
+def test_searches_use_their_index(db: Database, where: str, index: str) -> None:
     with db.engine.connect() as connection:
         if db.dialect == "sqlite":
-            plan = connection.execute(
-                text(
-                    "EXPLAIN QUERY PLAN SELECT id FROM visits WHERE name_search >= 'jose'"
-                    " AND name_search < 'josf' AND birth_date = '1961-03-05'"
-                )
-            ).all()
-            assert "ix_visits_name_search_birth_date" in " ".join(str(row) for row in plan)
+            explain = "EXPLAIN QUERY PLAN"
         else:
             connection.execute(text("SET enable_seqscan = off"))
-            plan = connection.execute(
-                text(
-                    "EXPLAIN SELECT id FROM visits WHERE name_search >= 'jose'"
-                    " AND name_search < 'josf' AND birth_date = '1961-03-05'"
-                )
-            ).all()
-            assert "ix_visits_name_search_birth_date" in " ".join(str(row) for row in plan)
+            explain = "EXPLAIN"
+        plan = connection.execute(text(f"{explain} SELECT id FROM visits WHERE {where}")).all()
+    assert index in " ".join(str(row) for row in plan)
 
 
 def test_every_saved_visit_has_its_folded_name(db: Database, packet: Packet) -> None:
