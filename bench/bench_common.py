@@ -129,6 +129,13 @@ class Part:
         for row in self.rows:
             print(row.console())
 
+    def print_report(self) -> None:
+        """The summary, the details and every reason, for a bench run on its own."""
+        self.print_summary()
+        print("\n".join(self.details))
+        for why in self.why:
+            print(f"why: {why}")
+
 
 def table_header() -> list[str]:
     return [

@@ -565,10 +565,7 @@ def main() -> None:
         parser.error(f"--runs must be at least {MIN_RUNS}")
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as name:
         part = measure(args.runs, QUICK_SIZES if args.quick else SIZES, Path(name))
-    part.print_summary()
-    print("\n".join(part.details))
-    for why in part.why:
-        print(f"why: {why}")
+    part.print_report()
 
 
 if __name__ == "__main__":

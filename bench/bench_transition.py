@@ -402,10 +402,7 @@ def main() -> None:
     if args.rounds < MIN_RUNS:
         parser.error(f"--rounds must be at least {MIN_RUNS}")
     part = measure(args.rounds, args.runs)
-    part.print_summary()
-    print("\n".join(part.details))
-    for why in part.why:
-        print(f"why: {why}")
+    part.print_report()
 
 
 if __name__ == "__main__":
