@@ -375,9 +375,7 @@ class StaffConsole(QObject):
         try:
             with self.db.read() as session:
                 note = self._consent_note(session, visit_id)
-                return console.visit_detail(
-                    session, self.packet, self.texts.strings, visit_id, consent_note=note
-                )
+                return console.visit_detail(session, self.packet, visit_id, consent_note=note)
         except (SQLAlchemyError, repository.NotFoundError) as exc:
             log.error("could not read a visit: %s", type(exc).__name__)
             return None

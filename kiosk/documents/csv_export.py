@@ -100,7 +100,7 @@ def visits_csv(visits: Sequence[ExportedVisit]) -> bytes:
             visit.patient_name,
             visit.birth_date,
             consent.document_id if consent else "",
-            consent.document_version if consent else "",
+            consent.version if consent else "",
             _utc(consent.signed_at) if consent else "",
             consent.method if consent else "",
             (consent.witness_staff_id or "") if consent else "",

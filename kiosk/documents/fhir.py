@@ -38,9 +38,9 @@ from typing import Any, TypeGuard
 
 from pydantic import ValidationError
 
+from kiosk.domain.console import RaisedFlag
 from kiosk.domain.export_model import (
     ExportedAnswer,
-    ExportedFlag,
     ExportedForm,
     ExportedScore,
     ExportedVisit,
@@ -407,7 +407,7 @@ def _observation(
     return observation
 
 
-def _flag(flag: ExportedFlag, patient_ref: str) -> Resource:
+def _flag(flag: RaisedFlag, patient_ref: str) -> Resource:
     resource: Resource = {"resourceType": "Flag"}
     priority = _PRIORITY.get(flag.severity)
     if priority is not None:
@@ -472,9 +472,7 @@ def _consent(visit: ExportedVisit, patient_ref: str) -> Resource:
         }
     # ppc-1: a consent names the policy it agrees to. Here: the consent document and version
     # the patient read and signed.
-    resource["policy"] = [
-        {"uri": f"urn:kiosk:consent:{consent.document_id}|{consent.document_version}"}
-    ]
+    resource["policy"] = [{"uri": f"urn:kiosk:consent:{consent.document_id}|{consent.version}"}]
     resource["provision"] = {"type": "permit"}
     return resource
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from kiosk.domain.findings import ScoreLine
 from kiosk.domain.model import AnswerValue, Severity
+from kiosk.domain.records import SignedConsent
 
 
 class QueueStatus(enum.StrEnum):
@@ -50,6 +51,7 @@ class RaisedFlag:
     raised_at: dt.datetime
     acknowledged_by: str | None = None
     acknowledged_at: dt.datetime | None = None
+    form_id: str = ""  # the form (or consent) that raised it
 
     @property
     def open(self) -> bool:
@@ -103,22 +105,6 @@ class QueueEntry:
 
 
 @dataclass(frozen=True)
-class ConsentSummary:
-    """The signed consent of a visit, as staff read it."""
-
-    document_id: str
-    version: int
-    language: str
-    signed_at: dt.datetime
-    method: str  # drawn | typed_witnessed
-    signer_name: str
-    text_sha256: str
-    witness: str = ""  # "Name (id): reason" for a typed name
-    comprehension: tuple[tuple[str, str], ...] = ()  # (question, outcome)
-    reading: tuple[tuple[str, str], ...] = ()  # (section, time and whether read to the end)
-
-
-@dataclass(frozen=True)
 class StoredDocumentInfo:
     """A document kept with the visit (the sealed consent PDF, the clinician summary)."""
 
@@ -136,7 +122,7 @@ class VisitDetail:
     entry: QueueEntry
     answers: Mapping[str, AnswerValue]
     scores: tuple[ScoreLine, ...]
-    consent: ConsentSummary | None = None
+    consent: SignedConsent | None = None
     documents: tuple[StoredDocumentInfo, ...] = ()
     consent_note: str = ""  # "re-consent: version 1 → 2", "first consent", …
     events: tuple[tuple[dt.datetime, str, str], ...] = field(default=())  # (at, actor, action)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from kiosk.domain.console import RaisedFlag
 from kiosk.domain.model import AnswerValue, Item, LocalizedText
+from kiosk.domain.records import SignedConsent
 
 
 @dataclass(frozen=True)
@@ -96,56 +98,6 @@ class ExportedScore:
 
 
 @dataclass(frozen=True)
-class ExportedFlag:
-    """A red flag raised for clinician review.
-
-    Attributes:
-        rule_id: The flag's id (``phq9_item9``).
-        form_id: The form (or consent) that raised it.
-        severity: ``urgent``, ``review`` or ``info``.
-        raised_at: When it was raised (UTC).
-        message: What it means, in English, as the form files word it.
-        acknowledged_by: The staff id that acknowledged it, if any.
-        acknowledged_at: When (UTC).
-    """
-
-    rule_id: str
-    form_id: str
-    severity: str
-    raised_at: dt.datetime
-    message: str
-    acknowledged_by: str | None = None
-    acknowledged_at: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class ConsentSummary:
-    """The visit's signed consent (the newest record, when a correction superseded one).
-
-    Attributes:
-        document_id: The consent document's id.
-        document_version: The version signed.
-        language: The language it was read and signed in.
-        signed_at: When (UTC).
-        signed_at_local: The same moment with the kiosk's UTC offset, as printed on the PDF.
-        method: ``drawn`` or ``typed_witnessed``.
-        text_sha256: SHA-256 of the exact consent text shown.
-        signer_name: The name signed.
-        witness_staff_id: The witnessing staff member's id, for a witnessed typed signature.
-    """
-
-    document_id: str
-    document_version: int
-    language: str
-    signed_at: dt.datetime
-    signed_at_local: str
-    method: str
-    text_sha256: str
-    signer_name: str
-    witness_staff_id: str | None = None
-
-
-@dataclass(frozen=True)
 class ExportedDocument:
     """A stored document (the sealed consent PDF) with its SHA-256 as stored.
 
@@ -199,6 +151,6 @@ class ExportedVisit:
     packet_version: int
     forms: tuple[ExportedForm, ...] = ()
     scores: tuple[ExportedScore, ...] = ()
-    flags: tuple[ExportedFlag, ...] = ()
-    consent: ConsentSummary | None = None
+    flags: tuple[RaisedFlag, ...] = ()
+    consent: SignedConsent | None = None
     consent_pdf: ExportedDocument | None = None

@@ -16,6 +16,7 @@ import hashlib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from kiosk.domain.answers import AnswerProblem, clean_text, validate
 from kiosk.domain.conditions import evaluate, item_visible, page_visible, visible_items
@@ -134,6 +135,16 @@ class QuizResult:
             "needs_discussion": self.needs_discussion,
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> QuizResult:
+        """What :meth:`as_json` wrote (stored with the consent)."""
+        return cls(
+            str(data["question"]),
+            tuple(data.get("attempts", ())),
+            bool(data.get("correct")),
+            bool(data.get("needs_discussion")),
+        )
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -160,6 +171,16 @@ class Reading:
             "reached_end": self.reached_end,
             "views": self.views,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reading:
+        """What :meth:`as_json` wrote (stored with the consent)."""
+        return cls(
+            str(data["section"]),
+            float(data.get("seconds", 0.0)),
+            bool(data.get("reached_end")),
+            int(data.get("views", 0)),
+        )
 
 
 @dataclass(frozen=True)

@@ -8,30 +8,20 @@ audit event, so the newest audit sequence number moves whenever anything a conso
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.domain.console import (
-    ConsentSummary,
     QueueEntry,
     RaisedFlag,
     SignatureCount,
     StoredDocumentInfo,
     VisitDetail,
 )
-from kiosk.domain.findings import (
-    comprehension_rows,
-    flag_catalogue,
-    reading_rows,
-    score_lines,
-    unknown_flag,
-)
-from kiosk.domain.model import Packet
-from kiosk.domain.strings import Strings
-from kiosk.domain.visit import QuizResult, Reading
+from kiosk.domain.findings import SEVERITY_ORDER, flag_catalogue, score_lines, unknown_flag
+from kiosk.domain.model import Packet, Severity
 from kiosk.storage import repository
 from kiosk.storage.models import (
     AuditEventRecord,
@@ -77,8 +67,8 @@ def find_visits(
         for v in session.scalars(query.order_by(VisitRecord.started_at.desc()).limit(limit))
         if v.name_search.startswith(folded)  # PostgreSQL collations may order punctuation apart
     ]
-    flags = _flags_of(session, packet, [v.id for v in visits])
-    return [_entry(v, tuple(flags.get(v.id, ()))) for v in visits]
+    flags = raised_flags(session, packet, [v.id for v in visits])
+    return [_entry(v, _for_the_queue(packet, flags.get(v.id, []))) for v in visits]
 
 
 def _entry(visit: VisitRecord, flags: tuple[RaisedFlag, ...]) -> QueueEntry:
@@ -96,49 +86,54 @@ def _entry(visit: VisitRecord, flags: tuple[RaisedFlag, ...]) -> QueueEntry:
     )
 
 
-def _flags_of(
+def raised_flags(
     session: Session, packet: Packet, visit_ids: Sequence[str]
 ) -> dict[str, list[RaisedFlag]]:
-    """Each visit's flags, worded from the forms, urgent first."""
+    """Each visit's flags in the order raised, worded from the forms, with the severity stored
+    when each was raised (the console and the exports read flags through this one place)."""
     if not visit_ids:
         return {}
     known = flag_catalogue(packet)
-    order = {flag_id: index for index, flag_id in enumerate(known)}
     found: dict[str, list[RaisedFlag]] = {}
-    rows = session.scalars(select(FlagRecord).where(FlagRecord.visit_id.in_(list(visit_ids))))
+    rows = session.scalars(
+        select(FlagRecord).where(FlagRecord.visit_id.in_(list(visit_ids))).order_by(FlagRecord.id)
+    )
     for row in rows:
         info = known.get(row.rule_id) or unknown_flag(row.rule_id)
+        severity = row.severity if row.severity in set(Severity) else info.severity
         found.setdefault(row.visit_id, []).append(
             RaisedFlag(
                 rule_id=row.rule_id,
-                severity=info.severity,
+                severity=Severity(severity),
                 message=info.message,
                 raised_at=row.raised_at,
                 acknowledged_by=row.acknowledged_by,
                 acknowledged_at=row.acknowledged_at,
+                form_id=row.form_id,
             )
         )
-    severity_rank = {"urgent": 0, "review": 1, "info": 2}
-    for flags in found.values():
-        flags.sort(key=lambda f: (severity_rank[str(f.severity)], order.get(f.rule_id, len(order))))
     return found
+
+
+def _for_the_queue(packet: Packet, flags: list[RaisedFlag]) -> tuple[RaisedFlag, ...]:
+    """Urgent first, then review, then info; the forms' order within each."""
+    order = {flag_id: index for index, flag_id in enumerate(flag_catalogue(packet))}
+    return tuple(
+        sorted(flags, key=lambda f: (SEVERITY_ORDER[f.severity], order.get(f.rule_id, len(order))))
+    )
 
 
 def queue_entry(session: Session, packet: Packet, visit_id: str) -> QueueEntry:
     visit = repository.get_visit(session, visit_id)
-    return _entry(visit, tuple(_flags_of(session, packet, [visit_id]).get(visit_id, ())))
+    flags = raised_flags(session, packet, [visit_id]).get(visit_id, [])
+    return _entry(visit, _for_the_queue(packet, flags))
 
 
 def visit_detail(
-    session: Session, packet: Packet, strings: Strings, visit_id: str, *, consent_note: str = ""
+    session: Session, packet: Packet, visit_id: str, *, consent_note: str = ""
 ) -> VisitDetail:
     """Answers, scores with bands, flags, the consent and its evidence, the stored documents."""
     entry = queue_entry(session, packet, visit_id)
-    consent = session.scalars(
-        select(ConsentRecord)
-        .where(ConsentRecord.visit_id == visit_id)
-        .order_by(ConsentRecord.id.desc())
-    ).first()
     documents = session.execute(
         select(
             DocumentRecord.id,
@@ -159,56 +154,13 @@ def visit_detail(
         entry=entry,
         answers=repository.load_answers(session, visit_id),
         scores=score_lines(packet, repository.load_scores(session, visit_id)),
-        consent=_consent_summary(packet, strings, consent) if consent else None,
+        consent=repository.load_consent(session, visit_id),
         documents=tuple(
             StoredDocumentInfo(doc_id, kind, created, sha, int(size or 0))
             for doc_id, kind, created, sha, size in documents
         ),
         consent_note=consent_note,
         events=tuple((at, actor, action) for at, actor, action in events),
-    )
-
-
-def _consent_summary(packet: Packet, strings: Strings, record: ConsentRecord) -> ConsentSummary:
-    consent = packet.consent
-    language = "en"  # staff read English; the patient's language is shown beside it
-    results = [
-        QuizResult(
-            str(r["question"]),
-            tuple(r.get("attempts", ())),
-            bool(r.get("correct")),
-            bool(r.get("needs_discussion")),
-        )
-        for r in json.loads(record.comprehension_json or "[]")
-    ]
-    reading = [
-        Reading(
-            str(r["section"]),
-            float(r.get("seconds", 0.0)),
-            bool(r.get("reached_end")),
-            int(r.get("views", 0)),
-        )
-        for r in json.loads(record.reading_json or "[]")
-    ]
-    witness = ""
-    if record.witness_staff_id:
-        witness = f"{record.witness_name} ({record.witness_staff_id}): {record.witness_reason}"
-    same_document = record.document_id == consent.id
-    return ConsentSummary(
-        document_id=record.document_id,
-        version=record.document_version,
-        language=record.language,
-        signed_at=record.signed_at,
-        method=record.method,
-        signer_name=record.signer_name,
-        text_sha256=record.text_sha256,
-        witness=witness,
-        # The wording comes from the consent now in the forms; an older document's questions
-        # may differ, so its results are then shown by question id.
-        comprehension=comprehension_rows(consent, results, language, strings)
-        if same_document
-        else tuple((r.question_id, "correct" if r.correct else "missed") for r in results),
-        reading=reading_rows(consent, reading, language, strings),
     )
 
 

@@ -23,30 +23,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from kiosk.domain.export_model import (
-    ConsentSummary,
     ExportedAnswer,
     ExportedDocument,
-    ExportedFlag,
     ExportedForm,
     ExportedScore,
     ExportedVisit,
 )
-from kiosk.domain.findings import flag_catalogue, unknown_flag
 from kiosk.domain.model import Form, Packet
+from kiosk.storage.console import raised_flags
 from kiosk.storage.models import (
     AnswerRecord,
     ConsentRecord,
     DocumentRecord,
-    FlagRecord,
     ScoreRecord,
     VisitRecord,
 )
-from kiosk.storage.repository import CONSENT_PDF, decode_value, document_number
+from kiosk.storage.repository import CONSENT_PDF, decode_value, document_number, signed_consent
 
 PURGED = "abandoned"
 BATCH = 100  # visits read per round trip; bounds the PDFs held in memory at once
 
-_Row = TypeVar("_Row", AnswerRecord, ScoreRecord, FlagRecord, ConsentRecord, DocumentRecord)
+_Row = TypeVar("_Row", AnswerRecord, ScoreRecord, ConsentRecord, DocumentRecord)
 
 
 def collect_visits(
@@ -87,13 +84,12 @@ def iter_visits(
     if until is not None:
         query = query.where(VisitRecord.started_at < until)
     visits = list(session.scalars(query.order_by(VisitRecord.started_at, VisitRecord.id)))
-    flag_words = flag_catalogue(packet)
     for start in range(0, len(visits), BATCH):
         batch = visits[start : start + BATCH]
         ids = [visit.id for visit in batch]
         answers = _by_visit(session, AnswerRecord, ids)
         scores = _by_visit(session, ScoreRecord, ids)
-        flags = _by_visit(session, FlagRecord, ids)
+        flags = raised_flags(session, packet, ids)
         consents = _by_visit(session, ConsentRecord, ids)
         documents = _by_visit(session, DocumentRecord, ids, pdf_content=include_pdf)
         for visit in batch:
@@ -115,21 +111,8 @@ def iter_visits(
                     *_attestations(packet, consent),
                 ),
                 scores=tuple(_score(packet, record) for record in scores[visit.id]),
-                flags=tuple(
-                    ExportedFlag(
-                        rule_id=record.rule_id,
-                        form_id=record.form_id,
-                        severity=record.severity,
-                        raised_at=record.raised_at,
-                        message=(
-                            flag_words.get(record.rule_id) or unknown_flag(record.rule_id)
-                        ).message,
-                        acknowledged_by=record.acknowledged_by,
-                        acknowledged_at=record.acknowledged_at,
-                    )
-                    for record in flags[visit.id]
-                ),
-                consent=_consent(consent) if consent is not None else None,
+                flags=tuple(flags.get(visit.id, ())),
+                consent=signed_consent(consent) if consent is not None else None,
                 consent_pdf=_newest_pdf(documents[visit.id], consent, include_pdf),
             )
 
@@ -255,20 +238,6 @@ def _score(packet: Packet, record: ScoreRecord) -> ExportedScore:
         label=rule.label.get("en") if rule else record.rule_id,
         band_label=band.label.get("en") if band else (record.band or ""),
         loinc=rule.loinc if rule else None,
-    )
-
-
-def _consent(record: ConsentRecord) -> ConsentSummary:
-    return ConsentSummary(
-        document_id=record.document_id,
-        document_version=record.document_version,
-        language=record.language,
-        signed_at=record.signed_at,
-        signed_at_local=record.signed_at_local,
-        method=record.method,
-        text_sha256=record.text_sha256,
-        signer_name=record.signer_name,
-        witness_staff_id=record.witness_staff_id,
     )
 
 

@@ -13,8 +13,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kiosk.domain.model import AnswerValue, ConsentDocument, FlagRule, Form, Notice, Packet
+from kiosk.domain.records import SignedConsent
 from kiosk.domain.scoring import ScoreReport
-from kiosk.domain.visit import QuizAttempt, Signing
+from kiosk.domain.visit import QuizAttempt, QuizResult, Reading, Signing
 from kiosk.storage import audit as audit_chain
 from kiosk.storage.models import (
     AnswerRecord,
@@ -386,6 +387,37 @@ def record_consent(
     visit.updated_at = now
     session.flush()
     return record
+
+
+def signed_consent(record: ConsentRecord) -> SignedConsent:
+    """A stored consent read back (the inverse of :func:`record_consent`)."""
+    return SignedConsent(
+        document_id=record.document_id,
+        version=record.document_version,
+        language=record.language,
+        signed_at=record.signed_at,
+        signed_at_local=record.signed_at_local,
+        method=record.method,
+        signer_name=record.signer_name,
+        text_sha256=record.text_sha256,
+        witness_staff_id=record.witness_staff_id,
+        witness_name=record.witness_name,
+        witness_reason=record.witness_reason,
+        comprehension=tuple(
+            QuizResult.from_json(r) for r in json.loads(record.comprehension_json or "[]")
+        ),
+        reading=tuple(Reading.from_json(r) for r in json.loads(record.reading_json or "[]")),
+    )
+
+
+def load_consent(session: Session, visit_id: str) -> SignedConsent | None:
+    """The visit's newest signed consent, if it has one."""
+    record = session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.visit_id == visit_id)
+        .order_by(ConsentRecord.id.desc())
+    ).first()
+    return signed_consent(record) if record is not None else None
 
 
 PAPER_FLAG = "paper_consent_requested"

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.domain.console import STATUS_LABELS, RaisedFlag, VisitDetail
+from kiosk.domain.findings import comprehension_rows, reading_rows
 from kiosk.domain.model import Packet
 from kiosk.ui.format import answer_text
 from kiosk.ui.staff.login import push_button, text_label
@@ -129,7 +130,7 @@ class VisitDetailView(QWidget):
         column.setSpacing(12)
         column.addWidget(self._flags_card(entry.flags, may_acknowledge))
         column.addWidget(self._scores_card())
-        column.addWidget(self._consent_card())
+        column.addWidget(self._consent_card(packet, texts))
         for card in self._answer_cards(packet, texts):
             column.addWidget(card)
         column.addWidget(self._history_card())
@@ -193,7 +194,7 @@ class VisitDetailView(QWidget):
         layout.addLayout(_grid(rows, ("Score", "Value", "Band", "LOINC")))
         return card
 
-    def _consent_card(self) -> QFrame:
+    def _consent_card(self, packet: Packet, texts: Texts) -> QFrame:
         card, layout = _card("Consent")
         card.setObjectName("consentCard")
         consent = self.detail.consent
@@ -212,15 +213,26 @@ class VisitDetailView(QWidget):
             ("Language", _LANGUAGES.get(consent.language, consent.language)),
             ("Text SHA-256", consent.text_sha256),
         ]
-        if consent.witness:
-            rows.append(("Witness", consent.witness))
+        if consent.witness_staff_id:
+            witness = f"{consent.witness_name} ({consent.witness_staff_id})"
+            rows.append(("Witness", f"{witness}: {consent.witness_reason}"))
         layout.addLayout(_grid(rows))
-        if consent.comprehension:
+        document = packet.consent
+        if consent.document_id == document.id:
+            comprehension = comprehension_rows(
+                document, consent.comprehension, texts.language, texts.strings
+            )
+        else:  # another document's questions: by id, since today's wording may not be theirs
+            comprehension = tuple(
+                (r.question_id, "correct" if r.correct else "missed") for r in consent.comprehension
+            )
+        if comprehension:
             layout.addWidget(text_label("Comprehension check", "sectionTitle"))
-            layout.addLayout(_grid(list(consent.comprehension)))
-        if consent.reading:
+            layout.addLayout(_grid(comprehension))
+        reading = reading_rows(document, consent.reading, texts.language, texts.strings)
+        if reading:
             layout.addWidget(text_label("Reading record", "sectionTitle"))
-            layout.addLayout(_grid(list(consent.reading)))
+            layout.addLayout(_grid(reading))
         return card
 
     def _answer_cards(self, packet: Packet, texts: Texts) -> list[QFrame]:

@@ -1,0 +1,43 @@
+"""What the records hold, read back as plain data: shared by the staff console and the exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from kiosk.domain.visit import QuizResult, Reading
+
+
+@dataclass(frozen=True)
+class SignedConsent:
+    """A stored signed consent (the newest record, when a correction superseded one).
+
+    Attributes:
+        document_id: The consent document's id.
+        version: The version signed.
+        language: The language it was read and signed in.
+        signed_at: When (UTC).
+        signed_at_local: The same moment with the kiosk's UTC offset, as printed on the PDF.
+        method: ``drawn`` or ``typed_witnessed``.
+        signer_name: The name signed.
+        text_sha256: SHA-256 of the exact consent text shown.
+        witness_staff_id: For a typed name: the witnessing staff member's id.
+        witness_name: Their name.
+        witness_reason: Why the patient could not sign by hand.
+        comprehension: How each comprehension question went.
+        reading: Time on screen and reading to the end, per section.
+    """
+
+    document_id: str
+    version: int
+    language: str
+    signed_at: dt.datetime
+    signed_at_local: str
+    method: str
+    signer_name: str
+    text_sha256: str
+    witness_staff_id: str | None = None
+    witness_name: str | None = None
+    witness_reason: str | None = None
+    comprehension: tuple[QuizResult, ...] = ()
+    reading: tuple[Reading, ...] = ()
