@@ -30,7 +30,7 @@ from kiosk.storage.models import (
     FlagRecord,
     VisitRecord,
 )
-from kiosk.storage.search import fold_name, name_starts_with
+from kiosk.storage.search import matching_visits
 
 QUEUE_LIMIT = 500  # a day's visits at the busiest clinic fit many times over
 
@@ -52,21 +52,7 @@ def find_visits(
 ) -> list[QueueEntry]:
     """Visits started in [since, until), optionally with a name (any case, accents or not; the
     start of the name is enough) and a date of birth; newest first, with their flags."""
-    query = select(VisitRecord)
-    folded = fold_name(name)
-    if folded:  # a range on the indexed folded name (LIKE would use no index: DESIGN §8)
-        query = query.where(*name_starts_with(folded))
-    if birth_date:
-        query = query.where(VisitRecord.birth_date == birth_date)
-    if since is not None:
-        query = query.where(VisitRecord.started_at >= since)
-    if until is not None:
-        query = query.where(VisitRecord.started_at < until)
-    visits = [
-        v
-        for v in session.scalars(query.order_by(VisitRecord.started_at.desc()).limit(limit))
-        if v.name_search.startswith(folded)  # PostgreSQL collations may order punctuation apart
-    ]
+    visits = matching_visits(session, name, birth_date, since, until, limit=limit)
     flags = raised_flags(session, packet, [v.id for v in visits])
     return [_entry(v, _for_the_queue(packet, flags.get(v.id, []))) for v in visits]
 

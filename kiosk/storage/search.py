@@ -45,23 +45,42 @@ def name_starts_with(folded: str) -> list[ColumnElement[bool]]:
     return [VisitRecord.name_search >= folded, VisitRecord.name_search < high]
 
 
+def matching_visits(
+    session: Session,
+    name: str = "",
+    birth_date: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    *,
+    named_only: bool = False,
+    limit: int = 200,
+) -> list[VisitRecord]:
+    """Visits whose folded name starts with the folded ``name`` and, when given, with that birth
+    date and started in ``[since, until)``; newest first. ``named_only`` leaves out visits whose
+    patient has not given a name yet. A range on the indexed column (``LIKE`` would not use it on
+    either database); the prefix is confirmed in Python because PostgreSQL's collation may order
+    punctuation differently from plain text."""
+    query = select(VisitRecord)
+    folded = fold_name(name)
+    if folded:
+        query = query.where(*name_starts_with(folded))
+    elif named_only:
+        query = query.where(VisitRecord.name_search != "")
+    if birth_date:
+        query = query.where(VisitRecord.birth_date == birth_date)
+    if since is not None:
+        query = query.where(VisitRecord.started_at >= since)
+    if until is not None:
+        query = query.where(VisitRecord.started_at < until)
+    query = query.order_by(VisitRecord.started_at.desc()).limit(limit)
+    return [r for r in session.scalars(query) if r.name_search.startswith(folded)]
+
+
 def search_visits(
     session: Session, name: str, *, birth_date: str = "", limit: int = 200
 ) -> list[FoundVisit]:
-    """Visits whose folded name starts with the folded ``name`` (and, if given, that birth date),
-    newest first. A range on the indexed column (``LIKE`` would not use it on either database);
-    the prefix is confirmed in Python because PostgreSQL's collation may order punctuation
-    differently from plain text."""
-    folded = fold_name(name)
-    if folded:
-        query = select(VisitRecord).where(*name_starts_with(folded))
-    else:
-        query = select(VisitRecord).where(VisitRecord.name_search != "")
-    if birth_date:
-        query = query.where(VisitRecord.birth_date == birth_date)
-    query = query.order_by(VisitRecord.started_at.desc()).limit(limit)
+    """Named visits matching ``name`` (and that birth date): see :func:`matching_visits`."""
     return [
         FoundVisit(r.id, r.patient_name, r.birth_date, r.status, r.started_at)
-        for r in session.scalars(query)
-        if r.name_search.startswith(folded)
+        for r in matching_visits(session, name, birth_date, named_only=True, limit=limit)
     ]
