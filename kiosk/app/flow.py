@@ -152,11 +152,14 @@ class VisitFlow(QObject):
     def record(self, action: str, *, actor: str = "system", subject: str = "") -> None:
         """An audit event on its own (identifiers only). A failure is logged, never raised:
         the kiosk must still wipe, close or carry on."""
-        try:
-            with self.sessions.begin() as session:
-                self.audit(session, action, actor=actor, subject=subject)
-        except SQLAlchemyError as exc:
-            log.error("could not record an audit event: %s", type(exc).__name__)
+        repository.record_event(
+            self.sessions,
+            actor=actor or "patient",
+            device=self.config.kiosk_id,
+            action=action,
+            subject=subject,
+            now=self.clock(),
+        )
 
     def audit(
         self, session: Session, action: str, *, actor: str = "", subject: str = ""

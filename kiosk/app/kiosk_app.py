@@ -421,13 +421,9 @@ def open_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk | SafeMode
 
 def _record(db: Database, settings: Settings, action: str, now: dt.datetime) -> None:
     """A system event at start-up, before there is a flow to record it. Logged, never raised."""
-    try:
-        with db.begin() as session:
-            repository.audit(
-                session, actor="system", device=settings.kiosk_id, action=action, now=now
-            )
-    except SQLAlchemyError as exc:
-        log.error("could not record %s: %s", action, type(exc).__name__)
+    repository.record_event(
+        db.sessions, actor="system", device=settings.kiosk_id, action=action, now=now
+    )
 
 
 def purge_drafts(db: Database, settings: Settings, now: dt.datetime) -> int:

@@ -106,18 +106,14 @@ class StaffConsole(QObject):
 
     def _record(self, action: str, subject: str = "") -> None:
         """An audit event on its own; a failure is logged (the console carries on)."""
-        try:
-            with self.db.begin() as session:
-                repository.audit(
-                    session,
-                    actor=self._actor(),
-                    device=self._device(),
-                    action=action,
-                    subject=subject,
-                    now=self.now,
-                )
-        except SQLAlchemyError as exc:
-            log.error("could not record %s: %s", action, type(exc).__name__)
+        repository.record_event(
+            self.db.sessions,
+            actor=self._actor(),
+            device=self._device(),
+            action=action,
+            subject=subject,
+            now=self.now,
+        )
 
     # --- sign-in ---
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.domain.model import AnswerValue, ConsentDocument, FlagRule, Form, Notice, Packet
 from kiosk.domain.records import SignedConsent
@@ -28,6 +30,8 @@ from kiosk.storage.models import (
     VisitRecord,
 )
 from kiosk.storage.search import fold_name
+
+log = logging.getLogger(__name__)  # actions and exception types only, never patient data
 
 CONSENT_PDF = "consent_pdf"
 CLINICIAN_SUMMARY = "clinician_summary"
@@ -451,6 +455,29 @@ def audit(
     return audit_chain.append(
         session, actor=actor, device=device, action=action, subject=subject, now=now
     )
+
+
+def record_event(
+    sessions: sessionmaker[Session],
+    *,
+    actor: str,
+    device: str,
+    action: str,
+    subject: str = "",
+    now: dt.datetime,
+) -> bool:
+    """One audit event in a transaction of its own (start-up, exit, a staff view or print).
+
+    A failure is logged by action and exception type, never raised: the kiosk must still wipe,
+    close or carry on, and the console must still show what was asked. Returns whether it was kept.
+    """
+    try:
+        with sessions.begin() as session:
+            audit(session, actor=actor, device=device, action=action, subject=subject, now=now)
+    except SQLAlchemyError as exc:
+        log.error("could not record %s: %s", action, type(exc).__name__)
+        return False
+    return True
 
 
 def purge_abandoned_drafts(
