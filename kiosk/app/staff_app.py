@@ -79,7 +79,6 @@ class StaffConsole(QObject):
         self.window.closing.connect(self._closing)
         self.user: SignedIn | None = None
         self.search: SearchRequest | None = None  # None: today's queue
-        self.queue: QueueView | None = None
         self.visit_id: str | None = None  # the visit open in detail or preview
         self.marker = -1
         self.poll_timer = QTimer(self)
@@ -97,6 +96,12 @@ class StaffConsole(QObject):
     @property
     def now(self) -> dt.datetime:
         return self.clock()
+
+    @property
+    def queue(self) -> QueueView | None:
+        """The queue, when it is the panel on screen."""
+        panel = self.window.panel
+        return panel if isinstance(panel, QueueView) else None
 
     def _device(self) -> str:
         return self.settings.kiosk_id
@@ -226,7 +231,6 @@ class StaffConsole(QObject):
         self._record("staff.logout_idle" if timed_out else "staff.logout", self.user.staff_id)
         log.info("console sign-out (%s)", "inactivity" if timed_out else "by staff")
         self.user = None
-        self.queue = None
         self.visit_id = None
         self.poll_timer.stop()
         self.idle.disarm()
@@ -251,11 +255,9 @@ class StaffConsole(QObject):
         queue.search_requested.connect(self._search)
         queue.today_requested.connect(self._today)
         queue.visit_opened.connect(self.open_visit)
-        self.queue = queue
         self.visit_id = None
         if self.search is not None:
-            queue.name.setText(self.search.name)
-            queue.birth_date.setText(self.search.birth_date)
+            queue.show_search(self.search)
         self.window.show_panel(queue)
         self.marker = -1
         self.poll()
@@ -282,7 +284,7 @@ class StaffConsole(QObject):
             self._poll_detail(panel)
             return
         queue = self.queue
-        if queue is None or panel is not queue:
+        if queue is None:
             return
         try:
             with self.db.read() as session:
@@ -399,7 +401,6 @@ class StaffConsole(QObject):
         view.back_requested.connect(self.show_queue)
         view.acknowledge_requested.connect(self.acknowledge)
         view.preview_requested.connect(self.preview)
-        self.queue = None
         self.visit_id = detail.entry.visit_id
         self.window.show_panel(view)
         return view

@@ -164,6 +164,13 @@ class QueueView(QWidget):
         self.show_message("")
         self.search_requested.emit(SearchRequest(self.name.text().strip(), birth_date, first, last))
 
+    def show_search(self, request: SearchRequest) -> None:
+        """Fill the search bar with a search made earlier (back from a visit)."""
+        self.name.setText(request.name)
+        self.birth_date.setText(request.birth_date)
+        for edit, day in ((self.first_day, request.first_day), (self.last_day, request.last_day)):
+            edit.setDate(QDate(day.year, day.month, day.day))
+
     def reset_search(self, today: dt.date) -> None:
         self.today = today
         self.name.clear()
