@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QScroller,
@@ -19,7 +20,7 @@ from kiosk.ui.texts import Texts
 CONTENT_MAX_WIDTH = 1100
 
 
-def label(text: str, name: str, *, wrap: bool = True) -> QLabel:
+def label(text: str, name: str = "", *, wrap: bool = True) -> QLabel:
     """A label with an object name (for the stylesheet) that never cuts text off."""
     widget = QLabel(text)
     widget.setObjectName(name)
@@ -35,6 +36,21 @@ def button(text: str, name: str, accessible: str | None = None) -> QPushButton:
     widget.setAccessibleName(accessible or text)
     widget.setCursor(Qt.CursorShape.PointingHandCursor)
     return widget
+
+
+def pin_field(name: str, accessible: str) -> QLineEdit:
+    """A staff PIN: masked, digits only, never predicted or remembered by an input method."""
+    field = QLineEdit()
+    field.setObjectName(name)
+    field.setAccessibleName(accessible)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setMaxLength(12)
+    field.setInputMethodHints(
+        Qt.InputMethodHint.ImhDigitsOnly
+        | Qt.InputMethodHint.ImhSensitiveData
+        | Qt.InputMethodHint.ImhNoPredictiveText
+    )
+    return field
 
 
 class Screen(QWidget):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QWidget
 
-from kiosk.ui.screens.base import button, label
+from kiosk.ui.screens.base import button, label, pin_field
 from kiosk.ui.screens.overlay import Overlay
 from kiosk.ui.texts import Texts
 
@@ -39,16 +39,7 @@ class StaffSignIn(Overlay):
         )
         fields.addWidget(self.staff_id, 1, 0)
         fields.addWidget(label(texts("staff.pin"), "hintText"), 0, 1)
-        self.pin = QLineEdit()
-        self.pin.setObjectName("staffPin")
-        self.pin.setAccessibleName(texts("staff.pin"))
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setMaxLength(12)
-        self.pin.setInputMethodHints(
-            Qt.InputMethodHint.ImhDigitsOnly
-            | Qt.InputMethodHint.ImhSensitiveData
-            | Qt.InputMethodHint.ImhNoPredictiveText
-        )
+        self.pin = pin_field("staffPin", texts("staff.pin"))
         fields.addWidget(self.pin, 1, 1)
         layout.addLayout(fields)
         self.message = label("", "errorText")

@@ -21,7 +21,8 @@ from kiosk.domain.console import STATUS_LABELS, RaisedFlag, VisitDetail
 from kiosk.domain.findings import comprehension_rows, reading_rows
 from kiosk.domain.model import Packet
 from kiosk.ui.format import answer_text
-from kiosk.ui.staff.login import push_button, text_label
+from kiosk.ui.screens.base import label
+from kiosk.ui.staff.login import push_button
 from kiosk.ui.staff.style import SEVERITY_COLOURS, STATUS_COLOURS
 from kiosk.ui.texts import Texts
 
@@ -36,7 +37,7 @@ def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     layout = QVBoxLayout(card)
     layout.setContentsMargins(18, 14, 18, 16)
     layout.setSpacing(8)
-    layout.addWidget(text_label(title, "sectionTitle"))
+    layout.addWidget(label(title, "sectionTitle"))
     return card, layout
 
 
@@ -47,11 +48,11 @@ def _grid(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] = ()) -> QGri
     start = 0
     if header:
         for column, text in enumerate(header):
-            grid.addWidget(text_label(text, "muted"), 0, column)
+            grid.addWidget(label(text, "muted"), 0, column)
         start = 1
     for row, cells in enumerate(rows, start):
         for column, text in enumerate(cells):
-            cell = text_label(text)
+            cell = label(text)
             cell.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(cell, row, column)
     grid.setColumnStretch(0, 3)
@@ -104,13 +105,13 @@ class VisitDetailView(QWidget):
                 top.addWidget(preview)
         outer.addLayout(top)
 
-        title = text_label(
+        title = label(
             f"{entry.patient_name or '(name not given yet)'} · born {entry.birth_date or '—'}",
             "panelTitle",
         )
         title.setObjectName("detailTitle")
         outer.addWidget(title)
-        status = text_label(
+        status = label(
             f"{STATUS_LABELS[entry.status]} · {entry.document_number} · started "
             f"{self._time(entry.started_at)} on {entry.kiosk_id} · "
             f"{_LANGUAGES.get(entry.language, entry.language)}",
@@ -119,7 +120,7 @@ class VisitDetailView(QWidget):
         status.setStyleSheet(f"color: {STATUS_COLOURS[entry.status]}; font-weight: bold;")
         outer.addWidget(status)
         if detail.consent_note:
-            note = text_label(f"Consent history: {detail.consent_note}", "hint")
+            note = label(f"Consent history: {detail.consent_note}", "hint")
             note.setObjectName("consentNote")
             outer.addWidget(note)
 
@@ -148,7 +149,7 @@ class VisitDetailView(QWidget):
         card, layout = _card("Flags for the clinician")
         card.setObjectName("flagsCard")
         if not flags:
-            layout.addWidget(text_label("No flags raised.", "muted"))
+            layout.addWidget(label("No flags raised.", "muted"))
         for flag in flags:
             ink, tint = SEVERITY_COLOURS[flag.severity]
             row = QFrame()
@@ -159,13 +160,13 @@ class VisitDetailView(QWidget):
             )
             line = QHBoxLayout(row)
             line.setContentsMargins(12, 8, 12, 8)
-            chip = text_label(str(flag.severity).upper())
+            chip = label(str(flag.severity).upper())
             chip.setStyleSheet(f"color: {ink}; font-weight: bold;")
             chip.setFixedWidth(80)
             line.addWidget(chip)
-            line.addWidget(text_label(flag.message), 1)
+            line.addWidget(label(flag.message), 1)
             if flag.acknowledged_at is not None:
-                seen = text_label(
+                seen = label(
                     f"Seen by {flag.acknowledged_by} at {self._time(flag.acknowledged_at)}",
                     "muted",
                 )
@@ -183,7 +184,7 @@ class VisitDetailView(QWidget):
                 line.addWidget(ack)
             layout.addWidget(row)
         layout.addWidget(
-            text_label("Every flag is for clinician review. None is an automatic refusal.", "hint")
+            label("Every flag is for clinician review. None is an automatic refusal.", "hint")
         )
         return card
 
@@ -204,7 +205,7 @@ class VisitDetailView(QWidget):
                 "paper": "The patient chose to sign on paper. Give them the paper consent form.",
                 "consent_on_file": "Not asked again: the patient's earlier consent is current.",
             }.get(status, "Not signed yet.")
-            layout.addWidget(text_label(words))
+            layout.addWidget(label(words))
             return card
         rows = [
             ("Document", f"{consent.document_id}, version {consent.version}"),
@@ -227,11 +228,11 @@ class VisitDetailView(QWidget):
                 (r.question_id, "correct" if r.correct else "missed") for r in consent.comprehension
             )
         if comprehension:
-            layout.addWidget(text_label("Comprehension check", "sectionTitle"))
+            layout.addWidget(label("Comprehension check", "sectionTitle"))
             layout.addLayout(_grid(comprehension))
         reading = reading_rows(document, consent.reading, texts.language, texts.strings)
         if reading:
-            layout.addWidget(text_label("Reading record", "sectionTitle"))
+            layout.addWidget(label("Reading record", "sectionTitle"))
             layout.addLayout(_grid(reading))
         return card
 
@@ -251,7 +252,7 @@ class VisitDetailView(QWidget):
                 cards.append(card)
         if not cards:
             card, layout = _card("Answers")
-            layout.addWidget(text_label("No answers stored.", "muted"))
+            layout.addWidget(label("No answers stored.", "muted"))
             cards.append(card)
         return cards
 

@@ -2,48 +2,26 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-
-def text_label(text: str, name: str = "") -> QLabel:
-    widget = QLabel(text)
-    widget.setWordWrap(True)
-    widget.setTextFormat(Qt.TextFormat.PlainText)  # names and answers are never markup
-    if name:
-        widget.setObjectName(name)
-    return widget
+from kiosk.ui.screens.base import button, label, pin_field
 
 
 def push_button(text: str, name: str, primary: bool = False) -> QPushButton:
-    widget = QPushButton(text)
-    widget.setObjectName(name)
-    widget.setProperty("primary", primary)  # styled by property: object names stay unique
-    widget.setAccessibleName(text)
-    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    """The kiosk's :func:`~kiosk.ui.screens.base.button`, styled as primary by a property (the
+    object name stays the button's own)."""
+    widget = button(text, name)
+    widget.setProperty("primary", primary)
     return widget
-
-
-def pin_field(accessible: str) -> QLineEdit:
-    field = QLineEdit()
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    field.setMaxLength(12)
-    field.setAccessibleName(accessible)
-    field.setInputMethodHints(
-        Qt.InputMethodHint.ImhDigitsOnly
-        | Qt.InputMethodHint.ImhSensitiveData
-        | Qt.InputMethodHint.ImhNoPredictiveText
-    )
-    return field
 
 
 class _CardPanel(QWidget):
@@ -66,14 +44,14 @@ class _CardPanel(QWidget):
         self.layout_ = QVBoxLayout(self.card)
         self.layout_.setContentsMargins(36, 30, 36, 30)
         self.layout_.setSpacing(14)
-        self.layout_.addWidget(text_label(title, "panelTitle"))
+        self.layout_.addWidget(label(title, "panelTitle"))
         if intro:
-            self.layout_.addWidget(text_label(intro, "hint"))
+            self.layout_.addWidget(label(intro, "hint"))
         self.form = QFormLayout()
         self.form.setVerticalSpacing(12)
         self.form.setHorizontalSpacing(16)
         self.layout_.addLayout(self.form)
-        self.message = text_label("", "errorText")
+        self.message = label("", "errorText")
         self.message.setVisible(False)
         self.layout_.addWidget(self.message)
 
@@ -97,8 +75,7 @@ class LoginPanel(_CardPanel):
         self.staff_id.setObjectName("staffId")
         self.staff_id.setAccessibleName("Staff id")
         self.staff_id.setPlaceholderText("e.g. maria.lopez")
-        self.pin = pin_field("PIN")
-        self.pin.setObjectName("staffPin")
+        self.pin = pin_field("staffPin", "PIN")
         self.form.addRow("Staff id", self.staff_id)
         self.form.addRow("PIN", self.pin)
         self.sign_in_button = push_button("Sign in", "signIn", primary=True)
@@ -146,10 +123,8 @@ class SetupPanel(_CardPanel):
         self.display_name = QLineEdit()
         self.display_name.setObjectName("setupName")
         self.display_name.setAccessibleName("Name")
-        self.pin = pin_field("PIN")
-        self.pin.setObjectName("setupPin")
-        self.pin_again = pin_field("The same PIN again")
-        self.pin_again.setObjectName("setupPinAgain")
+        self.pin = pin_field("setupPin", "PIN")
+        self.pin_again = pin_field("setupPinAgain", "The same PIN again")
         self.form.addRow("Staff id", self.staff_id)
         self.form.addRow("Name", self.display_name)
         self.form.addRow("PIN", self.pin)

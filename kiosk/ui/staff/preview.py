@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.ui.screens.base import label
 from kiosk.ui.staff import printing
-from kiosk.ui.staff.login import push_button, text_label
+from kiosk.ui.staff.login import push_button
 from kiosk.ui.staff.printing import PDF_FILE, AskPrinter, LoadedPdf, PrintError, PrintResult
 
 ZOOM_STEP = 1.25
@@ -79,7 +80,7 @@ class PdfPreview(QWidget):
         tools = QHBoxLayout(top)
         tools.setContentsMargins(20, 10, 20, 10)
         tools.setSpacing(8)
-        self.title_label = text_label("", "panelTitle")
+        self.title_label = label("", "panelTitle")
         self.title_label.setWordWrap(False)
         tools.addWidget(self.title_label, 1)
         self.zoom_out_button = push_button("−", "zoomOut")
@@ -93,14 +94,14 @@ class PdfPreview(QWidget):
         for tool in (self.zoom_out_button, self.zoom_in_button, self.fit_width_button):
             tools.addWidget(tool)
         tools.addSpacing(20)
-        self.page_label = text_label("", "pageIndicator")
+        self.page_label = label("", "pageIndicator")
         self.page_label.setWordWrap(False)
         tools.addWidget(self.page_label)
         outer.addWidget(top)
 
-        self.message = text_label("", "errorText")
+        self.message = label("", "errorText")
         self.message.setVisible(False)
-        self.notice = text_label("", "hint")
+        self.notice = label("", "hint")
         self.notice.setVisible(False)
         for line in (self.message, self.notice):
             line.setContentsMargins(20, 8, 20, 8)

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 
 from kiosk.domain.console import STATUS_LABELS, QueueEntry, QueueStatus, SignatureCount
 from kiosk.domain.model import Severity
-from kiosk.ui.staff.login import push_button, text_label
+from kiosk.ui.screens.base import label
+from kiosk.ui.staff.login import push_button
 from kiosk.ui.staff.style import SEVERITY_COLOURS, STATUS_COLOURS
 
 COLUMNS = ("Started", "Patient", "Date of birth", "Status", "Flags", "Kiosk", "Document")
@@ -102,9 +103,9 @@ class QueueView(QWidget):
         bar.addWidget(self.today_button)
         layout.addLayout(bar)
 
-        self.heading = text_label("", "sectionTitle")
+        self.heading = label("", "sectionTitle")
         self.heading.setObjectName("queueHeading")
-        self.message = text_label("", "errorText")
+        self.message = label("", "errorText")
         self.message.setVisible(False)
         layout.addWidget(self.heading)
         layout.addWidget(self.message)
@@ -129,7 +130,7 @@ class QueueView(QWidget):
         layout.addWidget(self.table, 1)
 
         footer = QHBoxLayout()
-        self.counts = text_label("", "muted")
+        self.counts = label("", "muted")
         self.counts.setObjectName("signatureCounts")
         self.open_button = push_button("Open visit", "openVisit", primary=True)
         self.open_button.clicked.connect(lambda: self._open_row(self.table.currentRow()))

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.ui.staff.login import push_button, text_label
+from kiosk.ui.screens.base import label
+from kiosk.ui.staff.login import push_button
 from kiosk.ui.staff.style import CONSOLE_STYLE
 
 
@@ -39,11 +40,11 @@ class ConsoleWindow(QMainWindow):
         header.setMinimumHeight(56)  # the same with or without the Sign out button
         row = QHBoxLayout(header)
         row.setContentsMargins(20, 10, 20, 10)
-        title = text_label(f"{clinic_name} · Consent console", "consoleTitle")
+        title = label(f"{clinic_name} · Consent console", "consoleTitle")
         title.setWordWrap(False)
         row.addWidget(title)
         row.addStretch(1)
-        self.who = text_label("")
+        self.who = label("")
         self.who.setWordWrap(False)
         self.who.setObjectName("signedInAs")
         row.addWidget(self.who)
