@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from kiosk.domain.reconsent import ConsentNeed, ConsentVersion, PriorConsent, decide
 from kiosk.storage.models import ConsentRecord, VisitRecord
-from kiosk.storage.repository import get_visit
+from kiosk.storage.repository import close_draft, get_visit
 from kiosk.storage.search import fold_name
 
 CONSENT_ON_FILE = "consent_on_file"
@@ -134,9 +134,4 @@ def record_consent_on_file(session: Session, visit_id: str, *, now: dt.datetime)
         repository.NotFoundError: when no visit has that id.
         ValueError: when the visit is no longer a draft.
     """
-    visit = get_visit(session, visit_id)
-    if visit.status != "draft":
-        raise ValueError("this visit is already closed")
-    visit.status = CONSENT_ON_FILE
-    visit.finished_at = now
-    visit.updated_at = now
+    close_draft(session, visit_id, status=CONSENT_ON_FILE, now=now)

@@ -427,16 +427,26 @@ def load_consent(session: Session, visit_id: str) -> SignedConsent | None:
 PAPER_FLAG = "paper_consent_requested"
 
 
+def close_draft(session: Session, visit_id: str, *, status: str, now: dt.datetime) -> None:
+    """Finish a draft visit without a signature (``paper``, ``consent_on_file``).
+
+    Raises:
+        NotFoundError: when no visit has that id.
+        ValueError: when the visit is no longer a draft.
+    """
+    visit = get_visit(session, visit_id)
+    if visit.status != "draft":
+        raise ValueError("this visit is already closed")
+    visit.status = status
+    visit.finished_at = now
+    visit.updated_at = now
+
+
 def record_paper_choice(
     session: Session, visit_id: str, *, consent: ConsentDocument, now: dt.datetime
 ) -> None:
     """The patient chose paper: no electronic signature; the visit waits for staff."""
-    visit = get_visit(session, visit_id)
-    if visit.status != "draft":
-        raise ValueError("this visit is already closed")
-    visit.status = "paper"
-    visit.finished_at = now
-    visit.updated_at = now
+    close_draft(session, visit_id, status="paper", now=now)
     _raise_flag(session, visit_id, consent.id, PAPER_FLAG, "review", now)
 
 
