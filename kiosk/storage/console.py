@@ -54,7 +54,8 @@ def find_visits(
     start of the name is enough) and a date of birth; newest first, with their flags."""
     visits = matching_visits(session, name, birth_date, since, until, limit=limit)
     flags = raised_flags(session, packet, [v.id for v in visits])
-    return [_entry(v, _for_the_queue(packet, flags.get(v.id, []))) for v in visits]
+    order = _form_order(packet)
+    return [_entry(v, _for_the_queue(order, flags.get(v.id, []))) for v in visits]
 
 
 def _entry(visit: VisitRecord, flags: tuple[RaisedFlag, ...]) -> QueueEntry:
@@ -72,6 +73,9 @@ def _entry(visit: VisitRecord, flags: tuple[RaisedFlag, ...]) -> QueueEntry:
     )
 
 
+_SEVERITIES = frozenset(str(severity) for severity in Severity)
+
+
 def raised_flags(
     session: Session, packet: Packet, visit_ids: Sequence[str]
 ) -> dict[str, list[RaisedFlag]]:
@@ -86,7 +90,7 @@ def raised_flags(
     )
     for row in rows:
         info = known.get(row.rule_id) or unknown_flag(row.rule_id)
-        severity = row.severity if row.severity in set(Severity) else info.severity
+        severity = row.severity if row.severity in _SEVERITIES else info.severity
         found.setdefault(row.visit_id, []).append(
             RaisedFlag(
                 rule_id=row.rule_id,
@@ -101,9 +105,12 @@ def raised_flags(
     return found
 
 
-def _for_the_queue(packet: Packet, flags: list[RaisedFlag]) -> tuple[RaisedFlag, ...]:
-    """Urgent first, then review, then info; the forms' order within each."""
-    order = {flag_id: index for index, flag_id in enumerate(flag_catalogue(packet))}
+def _form_order(packet: Packet) -> dict[str, int]:
+    return {flag_id: index for index, flag_id in enumerate(flag_catalogue(packet))}
+
+
+def _for_the_queue(order: dict[str, int], flags: list[RaisedFlag]) -> tuple[RaisedFlag, ...]:
+    """Urgent first, then review, then info; the forms' order (``order``) within each."""
     return tuple(
         sorted(flags, key=lambda f: (SEVERITY_ORDER[f.severity], order.get(f.rule_id, len(order))))
     )
@@ -112,7 +119,7 @@ def _for_the_queue(packet: Packet, flags: list[RaisedFlag]) -> tuple[RaisedFlag,
 def queue_entry(session: Session, packet: Packet, visit_id: str) -> QueueEntry:
     visit = repository.get_visit(session, visit_id)
     flags = raised_flags(session, packet, [visit_id]).get(visit_id, [])
-    return _entry(visit, _for_the_queue(packet, flags))
+    return _entry(visit, _for_the_queue(_form_order(packet), flags))
 
 
 def visit_detail(
