@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.app.clock import Clock, local_now
 from kiosk.documents.consent_pdf import (
     ConsentPdfData,
     attestation_rows,
@@ -69,14 +70,6 @@ from kiosk.ui.texts import Texts
 
 log = logging.getLogger(__name__)
 # Log lines name what failed and the exception's type only: messages can carry patient data.
-
-Clock = Callable[[], dt.datetime]
-
-
-def local_now() -> dt.datetime:
-    """Now, with the kiosk's UTC offset (signatures are printed with it)."""
-    return dt.datetime.now().astimezone()
-
 
 @dataclass(frozen=True)
 class FlowConfig:

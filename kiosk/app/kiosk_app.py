@@ -30,7 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import paths
-from kiosk.app.flow import Clock, FlowConfig, VisitFlow, local_now
+from kiosk.app.clock import Clock, local_now
+from kiosk.app.flow import FlowConfig, VisitFlow
 from kiosk.app.idle import IdleWatcher
 from kiosk.app.instance import acquire_single_instance
 from kiosk.config import Settings

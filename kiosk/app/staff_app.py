@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kiosk import paths
-from kiosk.app.flow import Clock, local_now
+from kiosk.app.clock import Clock, local_now
 from kiosk.app.idle import IdleWatcher
 from kiosk.app.kiosk_app import register_fonts
 from kiosk.config import Settings

@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from kiosk import paths
+from kiosk.app.clock import local_now
 from kiosk.app.demo import DemoPatient, settle, write_flagged_visit, write_screenshot
-from kiosk.app.flow import local_now
 from kiosk.app.kiosk_app import Kiosk, open_kiosk
 from kiosk.app.staff_app import StaffConsole
 from kiosk.config import Settings
