@@ -30,8 +30,9 @@ VISIT = (
     REPORTER
     + """
 from kiosk.app.demo import DemoPatient, ensure_app, settle
-from kiosk.app.kiosk_app import Kiosk, apply_theme, open_kiosk
+from kiosk.app.kiosk_app import Kiosk, open_kiosk
 from kiosk.config import Settings
+from kiosk.ui.theme import apply_theme
 app = ensure_app()
 apply_theme(app)
 kiosk = open_kiosk(Settings.load())

@@ -116,8 +116,9 @@ import reportlab.platypus
 mark("import ReportLab")
 import kiosk.app.kiosk_app as ka
 from kiosk.config import Settings
+from kiosk.ui.theme import apply_theme
 mark("import the kiosk's own modules (and what they pull in: YAML, PIL, cryptography, ...)")
-ka.apply_theme(app)
+apply_theme(app)
 mark("fonts and stylesheet")
 inner = {}
 def wrap(name):

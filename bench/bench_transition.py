@@ -77,11 +77,12 @@ def _kiosk_switch(folder: Path) -> Callable[[], None]:
     from PySide6.QtWidgets import QApplication
 
     from kiosk import paths
-    from kiosk.app.kiosk_app import apply_theme, build_kiosk
+    from kiosk.app.kiosk_app import build_kiosk
     from kiosk.config import Settings
     from kiosk.domain.model import Choice, Form, Item, ItemType, LocalizedText, Page
     from kiosk.domain.visit import Visit
     from kiosk.storage.db import open_database
+    from kiosk.ui.theme import apply_theme
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
@@ -140,7 +141,7 @@ def _bare_switch(*, styled: bool, buttons_per_label: int) -> Callable[[], None]:
     )
 
     if styled:
-        from kiosk.app.kiosk_app import apply_theme
+        from kiosk.ui.theme import apply_theme
 
         app = QApplication.instance()
         assert isinstance(app, QApplication)

@@ -635,7 +635,8 @@ def _demo(
     from dataclasses import replace
 
     from kiosk.app.demo import DemoPatient, ensure_app, write_screenshot
-    from kiosk.app.kiosk_app import Kiosk, apply_theme, open_kiosk
+    from kiosk.app.kiosk_app import Kiosk, open_kiosk
+    from kiosk.ui.theme import apply_theme
 
     out.mkdir(parents=True, exist_ok=True)
     database_file = out / "kiosk-demo.sqlite3"

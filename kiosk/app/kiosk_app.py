@@ -11,14 +11,7 @@ from dataclasses import dataclass
 from types import FrameType, TracebackType
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QCloseEvent,
-    QFont,
-    QFontDatabase,
-    QKeyEvent,
-    QKeySequence,
-    QMouseEvent,
-)
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
@@ -49,7 +42,7 @@ from kiosk.ui.screens.staff import DraftEntry, StaffMenu, StaffSignIn
 from kiosk.ui.screens.start import WelcomeScreen
 from kiosk.ui.screens.still_there import StillThereOverlay
 from kiosk.ui.speech import Reader
-from kiosk.ui.theme import DEFAULT_APPEARANCE, Appearance, stylesheet
+from kiosk.ui.theme import DEFAULT_APPEARANCE, Appearance, apply_theme, stylesheet
 from kiosk.ui.widgets.keyboard import OnScreenKeyboard
 
 log = logging.getLogger(__name__)
@@ -117,19 +110,6 @@ class KioskWindow(QMainWindow):
     @property
     def screen_widget(self) -> QWidget | None:
         return self.stack.currentWidget()
-
-
-def register_fonts(app: QApplication) -> None:
-    """The bundled DejaVu fonts (accents and non-Latin scripts on every computer)."""
-    for font_file in sorted(paths.FONTS_DIR.glob("*.ttf")):
-        QFontDatabase.addApplicationFont(str(font_file))
-    app.setFont(QFont("DejaVu Sans", 16))
-
-
-def apply_theme(app: QApplication, appearance: Appearance = DEFAULT_APPEARANCE) -> None:
-    """Bundled font and the kiosk stylesheet at the patient's text size and contrast."""
-    register_fonts(app)
-    app.setStyleSheet(stylesheet(appearance))
 
 
 class PrivacyGuard(QObject):

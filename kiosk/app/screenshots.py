@@ -19,12 +19,12 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from kiosk.app.demo import SYNTHETIC_ANSWERS, DemoPatient, consent_answers, settle
-from kiosk.app.kiosk_app import Kiosk, apply_theme, open_kiosk
+from kiosk.app.kiosk_app import Kiosk, open_kiosk
 from kiosk.config import Settings
 from kiosk.storage import staff
 from kiosk.ui.screens.consent import SignatureScreen
 from kiosk.ui.screens.question import QuestionScreen
-from kiosk.ui.theme import Appearance
+from kiosk.ui.theme import Appearance, apply_theme
 
 SIZES = {"landscape": (1280, 800), "portrait": (800, 1280)}
 # One page of each kind of question, named by what it shows.

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from kiosk import paths
 from kiosk.app.clock import Clock, local_now
 from kiosk.app.idle import IdleWatcher
-from kiosk.app.kiosk_app import register_fonts
 from kiosk.config import Settings
 from kiosk.domain.console import VisitDetail
 from kiosk.domain.loader import load_packet
@@ -37,6 +36,7 @@ from kiosk.ui.staff.preview import PdfPreview
 from kiosk.ui.staff.queue import QueueView, SearchRequest
 from kiosk.ui.staff.window import ConsoleWindow
 from kiosk.ui.texts import Texts
+from kiosk.ui.theme import register_fonts
 
 log = logging.getLogger(__name__)
 # Log lines carry staff ids and outcomes only, never patient data.

@@ -1,9 +1,14 @@
-"""The kiosk's look: the stylesheet at a text size, in the default or the high-contrast theme."""
+"""The kiosk's look: the bundled fonts, and the stylesheet at a text size, in the default or the
+high-contrast theme. The patient kiosk, the staff console, the demo and the screenshots all dress
+the application here (the staff console used to reach into the patient kiosk's module for it)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
 
 from kiosk import paths
 
@@ -34,3 +39,16 @@ def stylesheet(appearance: Appearance = DEFAULT_APPEARANCE) -> str:
             lambda m: f"font-size: {round(int(m[1]) * appearance.text_size)}px", text
         )
     return text.replace("@STYLES@", paths.STYLES_DIR.as_posix())
+
+
+def register_fonts(app: QApplication) -> None:
+    """The bundled DejaVu fonts (accents and non-Latin scripts on every computer)."""
+    for font_file in sorted(paths.FONTS_DIR.glob("*.ttf")):
+        QFontDatabase.addApplicationFont(str(font_file))
+    app.setFont(QFont("DejaVu Sans", 16))
+
+
+def apply_theme(app: QApplication, appearance: Appearance = DEFAULT_APPEARANCE) -> None:
+    """Bundled font and the kiosk stylesheet at the patient's text size and contrast."""
+    register_fonts(app)
+    app.setStyleSheet(stylesheet(appearance))

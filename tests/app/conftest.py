@@ -14,11 +14,12 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QScrollArea, QWidge
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
-from kiosk.app.kiosk_app import Kiosk, apply_theme, open_kiosk
+from kiosk.app.kiosk_app import Kiosk, open_kiosk
 from kiosk.config import Settings
 from kiosk.domain.model import AnswerValue
 from kiosk.storage import staff
 from kiosk.ui.screens.question import QuestionScreen
+from kiosk.ui.theme import apply_theme
 from kiosk.ui.widgets.answers import (
     AgreeAnswer,
     AnswerWidget,

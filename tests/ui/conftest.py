@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from kiosk.app.kiosk_app import WINDOW_SIZE, apply_theme
+from kiosk.app.kiosk_app import WINDOW_SIZE
 from kiosk.domain.strings import Strings
 from kiosk.ui.texts import Texts
+from kiosk.ui.theme import apply_theme
 from kiosk.ui.widgets.signature_pad import SignaturePad
 
 KIOSK_WIDTH, KIOSK_HEIGHT = 1280, 800
