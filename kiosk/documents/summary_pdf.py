@@ -14,6 +14,7 @@ across pages instead of breaking the layout. Pure rendering: no database, no Qt.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from kiosk import paths
 from kiosk.documents.layout import (
     ACCENT,
     FONT,
@@ -46,6 +48,7 @@ from kiosk.documents.layout import (
     markup,
     register_fonts,
 )
+from kiosk.domain.answer_text import AnswerWords, answer_text
 from kiosk.domain.conditions import visible_items
 from kiosk.domain.findings import (
     NOT_SCORED,
@@ -65,6 +68,7 @@ from kiosk.domain.model import (
     Not,
     Packet,
 )
+from kiosk.domain.strings import Strings, load_strings
 
 FlagSeverity: TypeAlias = Literal["urgent", "review", "info"]
 
@@ -73,7 +77,6 @@ NO_FLAGS = "No flags raised"
 FLAGS_NOTE = (
     "Every flag is for clinician review. None is an automatic refusal: the clinician decides."
 )
-NOT_ANSWERED = "Not answered"
 IDENTITY_MAX_CHARS = 200
 """Name, date of birth and ids in the header are shortened beyond this (the kiosk allows 100), so
 the flags always start on page 1; answers are never shortened."""
@@ -172,13 +175,17 @@ def summary_data(
     patient_name: str | None = None,
     birth_date: str | None = None,
     sections: Sequence[SectionSpec] = DEFAULT_SECTIONS,
+    strings: Strings | None = None,
 ) -> SummaryPdfData:
     """Build the summary from a visit's answers, stored scores and raised flag ids.
 
     Every score rule of the packet gets a row (one without a stored score says so, never a silent
     0). Flag ids are looked up in the packet's forms and consent; an id no form describes is still
     shown, for review. Name and date of birth default to the answers of the identity items.
+    Answers are spelled in English with ``strings`` (the bundled strings table by default), the
+    way the review screen and the staff console spell them.
     """
+    words = _english_words(strings)
     raised = list(flags)
     flagged = flagged_items(packet, raised)
     return SummaryPdfData(
@@ -196,7 +203,7 @@ def summary_data(
         consent_status=consent_status,
         scores=_score_rows(packet, list(scores)),
         flags=_flag_rows(packet, raised),
-        sections=tuple(_section(packet, answers, spec, flagged) for spec in sections),
+        sections=tuple(_section(packet, answers, spec, flagged, words) for spec in sections),
     )
 
 
@@ -214,27 +221,16 @@ def flagged_items(packet: Packet, flag_ids: Iterable[str]) -> frozenset[str]:
     )
 
 
-def answer_text(item: Item, value: AnswerValue | None) -> str:
-    """An answer in English words: a choice's label (never its stored value), "Yes", "7 / 10"."""
-    if value is None or value == ():
-        return NOT_ANSWERED
-    match item.type:
-        case ItemType.SINGLE_CHOICE:
-            choice = item.choice(value)
-            return choice.label.get("en") if choice else str(value)
-        case ItemType.MULTI_CHOICE if isinstance(value, tuple):
-            chosen = {str(v) for v in value}
-            labels = [c.label.get("en") for c in item.choices if str(c.value) in chosen]
-            known = {str(c.value) for c in item.choices}
-            labels.extend(str(v) for v in value if str(v) not in known)
-            return "\n".join(labels)
-        case ItemType.YES_NO | ItemType.AGREE if isinstance(value, bool):
-            return "Yes" if value else "No"
-        case ItemType.SCALE:
-            return f"{value} / {item.maximum}"
-        case ItemType.LIST if isinstance(value, tuple):
-            return "\n".join(" · ".join(_row_cells(item, row)) for row in _mappings(value))
-    return str(value)
+def _english_words(strings: Strings | None) -> AnswerWords:
+    """English answer words (the clinician reads English), from ``strings`` or the bundled table."""
+    if strings is not None:
+        return AnswerWords.from_strings(strings, "en")
+    return _bundled_english_words()
+
+
+@functools.cache
+def _bundled_english_words() -> AnswerWords:
+    return AnswerWords.from_strings(load_strings(paths.STRINGS_DIR), "en")
 
 
 def _identity(packet: Packet, answers: Mapping[str, AnswerValue], role: str) -> str:
@@ -279,6 +275,7 @@ def _section(
     answers: Mapping[str, AnswerValue],
     spec: SectionSpec,
     flag_items: frozenset[str],
+    words: AnswerWords,
 ) -> SummarySection:
     visible = {item.id for item in visible_items(packet.forms, answers)}
     labels = _question_labels(packet)
@@ -293,7 +290,7 @@ def _section(
             continue
         if item.id in flag_items:
             flagged.add(len(rows))
-        rows.append((labels[item.id], answer_text(item, value)))
+        rows.append((labels[item.id], answer_text(item, value, words)))
     return SummarySection(spec.title, tuple(rows), frozenset(flagged))
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from kiosk.domain.answer_text import AnswerWords
 from kiosk.domain.answers import AnswerProblem
 from kiosk.domain.model import LocalizedText
 from kiosk.domain.strings import Strings
@@ -24,3 +26,9 @@ class Texts:
 
     def problem(self, problem: AnswerProblem) -> str:
         return self(f"errors.{problem}")
+
+    @cached_property
+    def answer_words(self) -> AnswerWords:
+        """The words answers are spelled with in this language, for
+        :func:`kiosk.domain.answer_text.answer_text`."""
+        return AnswerWords.from_strings(self.strings, self.language)

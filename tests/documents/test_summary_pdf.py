@@ -24,7 +24,6 @@ from kiosk.documents.summary_pdf import (
     SummaryFlag,
     SummaryPdfData,
     SummaryScore,
-    answer_text,
     format_time,
     render_summary_pdf,
     summary_data,
@@ -32,6 +31,7 @@ from kiosk.documents.summary_pdf import (
 from kiosk.domain.findings import NOT_SCORED
 from kiosk.domain.model import AnswerValue, Packet
 from kiosk.domain.scoring import score_forms
+from kiosk.domain.strings import Strings
 from kiosk.storage.repository import PAPER_FLAG, StoredScore
 from tests.conftest import CLINIC_TIME
 
@@ -284,17 +284,47 @@ def test_answers_that_raised_a_flag_are_marked(packet: Packet) -> None:
     assert "Female" not in flagged
 
 
-def test_answer_text_uses_labels(packet: Packet) -> None:
+def test_answers_are_spelled_like_the_review_in_english(packet: Packet, strings: Strings) -> None:
+    """Choice labels, never stored values; one line per chosen choice; a value no choice has
+    (from an older form version) shown as stored, never dropped; the same words whether the
+    caller passes its strings table or the summary loads the bundled one."""
+    changes: dict[str, AnswerValue] = {
+        "alcohol": "most_days",
+        "last_drink": 0,
+        "heart_conditions": ("stroke", "mystery"),
+    }
+    given = _data(packet, changes, strings=strings)
+    bundled = _data(packet, changes)
+    rows = {question: answer for section in given.sections for question, answer in section.rows}
     health = packet.form("medical_history")
     day = packet.form("infusion_day")
 
-    assert answer_text(health.item("alcohol"), "most_days") == "Most days of the week"
-    assert answer_text(day.item("last_drink"), 0) == "Less than 1 hour ago"
-    assert answer_text(health.item("past_self_harm"), True) == "Yes"
-    assert answer_text(health.item("heart_conditions"), ("stroke", "mystery")) == (
-        "A stroke or a mini-stroke\nmystery"
+    assert given.sections == bundled.sections
+    assert rows[health.item("alcohol").text.get("en")] == "Most days of the week"
+    assert rows[day.item("last_drink").text.get("en")] == "Less than 1 hour ago"
+    assert "A stroke or a mini-stroke\nmystery" in rows.values()  # asked on a titled page
+    assert "most_days" not in rows.values()
+
+
+def test_a_question_asked_but_not_answered_says_so(packet: Packet) -> None:
+    answers = {**SYNTHETIC_ANSWERS, **FLAGGED_ANSWERS}
+    del answers["alcohol"]
+    scores, flags = _scored(packet, answers)
+    data = summary_data(
+        packet,
+        answers,
+        scores,
+        flags,
+        clinic_name="Riverbend Pain Clinic",
+        document_id=DOCUMENT_ID,
+        started_at=CLINIC_TIME,
+        language="en",
+        kiosk_id="lobby-2",
+        consent_status="Not signed yet",
     )
-    assert answer_text(health.item("alcohol"), None) == "Not answered"
+    rows = {question: answer for section in data.sections for question, answer in section.rows}
+
+    assert rows[packet.form("medical_history").item("alcohol").text.get("en")] == "Not answered"
 
 
 # --- hostile text --------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from kiosk.domain.loader import load_packet
 from kiosk.domain.model import AnswerValue, Item, ItemType, Packet, Page
 from kiosk.domain.strings import Strings
 from kiosk.domain.visit import Visit
-from kiosk.ui.format import answer_text
 from kiosk.ui.screens.consent import (
     PaperScreen,
     SectionScreen,
@@ -53,7 +52,6 @@ from tests.ui.conftest import (
     interactive_widgets,
     tap,
 )
-from tests.ui.test_answer_widgets import MULTI_ITEM, YES_NO_ITEM
 
 NAME = "Rosa Prueba Núñez"  # synthetic; non-ASCII on purpose (set with setText, never keyClicks)
 PROGRESS = (3, 24)
@@ -621,49 +619,6 @@ def test_review_in_spanish(show: Show, packet: Packet, texts_es: Texts) -> None:
     assert screen.primary_button.text() == "Todo está correcto"
     change = screen.change_buttons["phone_page"][0]
     assert isinstance(change, QAbstractButton) and change.text() == "Cambiar"
-
-
-# --- answers as read back ---------------------------------------------------------------------
-
-
-def test_answer_text_reads_dates_like_people_do(
-    packet: Packet, texts_en: Texts, texts_es: Texts
-) -> None:
-    item = packet.form("intake").item("birth_date")
-    assert answer_text(item, "1961-03-05", texts_en) == "March 5, 1961"
-    assert answer_text(item, "1961-03-05", texts_es) == "5 de marzo de 1961"
-    assert answer_text(item, "2001-12-31", texts_en) == "December 31, 2001"
-
-
-def test_answer_text_for_choices_scales_and_yes_no(
-    packet: Packet, texts_en: Texts, texts_es: Texts
-) -> None:
-    condition = packet.form("medical_history").item("sex_at_birth")
-    assert answer_text(condition, "female", texts_en) == condition.choices[0].label.get("en")
-    assert answer_text(condition, "female", texts_es) == condition.choices[0].label.get("es")
-    assert answer_text(packet.form("phq9").item("phq9_1"), 1, texts_en) == "Several days"
-    pain_now = packet.form("pain_history").item("pain_now")
-    assert answer_text(pain_now, 7, texts_en) == "7 / 10"
-    assert answer_text(pain_now, 0, texts_en) == "0 / 10"
-    medicines = packet.form("medicines").item("current_medicines")
-    rows = ({"name": "Gabapentin", "dose": "300 mg"}, {"name": "Aspirin", "dose": ""})
-    assert answer_text(medicines, rows, texts_en) == "Gabapentin · 300 mg\nAspirin"
-    assert answer_text(YES_NO_ITEM, True, texts_en) == "Yes"
-    assert answer_text(YES_NO_ITEM, False, texts_en) == "No"
-    assert answer_text(YES_NO_ITEM, True, texts_es) == "Sí"
-    assert answer_text(MULTI_ITEM, ("penicillin", "iodine"), texts_en) == "Penicillin; Iodine"
-    assert answer_text(MULTI_ITEM, ("latex",), texts_es) == "Látex"
-    phone = packet.form("intake").item("phone")
-    assert answer_text(phone, "(555) 010-0199", texts_en) == "(555) 010-0199"
-
-
-@pytest.mark.parametrize("empty", [None, ()])
-def test_answer_text_for_nothing_says_not_answered(
-    packet: Packet, texts_en: Texts, texts_es: Texts, empty: AnswerValue | None
-) -> None:
-    item = packet.form("intake").item("phone")
-    assert answer_text(item, empty, texts_en) == "Not answered"
-    assert answer_text(item, empty, texts_es) == "Sin respuesta"
 
 
 # --- consent sections -------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QGridLayout
 
+from kiosk.domain.answer_text import answer_text
 from kiosk.domain.visit import StepKind, Visit
-from kiosk.ui.format import answer_text
 from kiosk.ui.screens.base import Screen, button, label
 from kiosk.ui.texts import Texts
 
@@ -42,7 +42,7 @@ def review_entries(visit: Visit, texts: Texts) -> list[ReviewEntry]:
                 ReviewEntry(
                     page.id,
                     question,
-                    answer_text(item, value, texts),
+                    answer_text(item, value, texts.answer_words),
                     missing=item.required and value is None,
                     group=texts.local(visit.form(step.form_id).title),
                 )

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.domain.answer_text import answer_text
 from kiosk.domain.console import STATUS_LABELS, RaisedFlag, VisitDetail
 from kiosk.domain.findings import comprehension_rows, reading_rows
 from kiosk.domain.model import Packet
-from kiosk.ui.format import answer_text
 from kiosk.ui.screens.base import label
 from kiosk.ui.staff.login import push_button
 from kiosk.ui.staff.style import SEVERITY_COLOURS, STATUS_COLOURS
@@ -241,7 +241,7 @@ class VisitDetailView(QWidget):
         cards = []
         for form in packet.forms:
             rows = [
-                (texts.local(item.text), answer_text(item, answers[item.id], texts))
+                (texts.local(item.text), answer_text(item, answers[item.id], texts.answer_words))
                 for item in form.items
                 if item.id in answers
             ]
