@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
     from kiosk.storage.db import Database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+"""What each command's parser names with ``set_defaults(handler=...)``; :func:`main` calls it."""
+Command = Callable[[Settings, argparse.Namespace], int]
+"""A command that needs the settings (``--database`` among them)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,11 +44,13 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", parents=[common], help="start the patient kiosk")
     run.add_argument("--windowed", action="store_true", help="a normal window (development)")
-    commands.add_parser(
+    run.set_defaults(handler=_run)
+    staff_console = commands.add_parser(
         "staff",
         parents=[common],
         help="the staff console: live queue, red flags, visit detail, preview and print",
     )
+    staff_console.set_defaults(handler=_staff_console)
 
     demo = commands.add_parser(
         "demo", parents=[common], help="drive the real kiosk offscreen through a synthetic visit"
@@ -50,11 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, required=True, metavar="DIR")
     demo.add_argument("--language", choices=("en", "es"), default="en")
     demo.add_argument("--screenshots", type=Path, metavar="DIR", help="save each screen as PNG")
+    demo.set_defaults(handler=_demo)
 
     shots = commands.add_parser(
         "screenshots", parents=[common], help="a picture of every kind of screen (under Xvfb)"
     )
     shots.add_argument("--out", type=Path, default=Path("docs/screens/gallery"), metavar="DIR")
+    shots.set_defaults(handler=_screenshots)
 
     forms = commands.add_parser("forms", help="check and score form files")
     forms_commands = forms.add_subparsers(dest="forms_command", required=True, metavar="ACTION")
@@ -62,11 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         "check", parents=[common], help="report every problem in form files"
     )
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    check.set_defaults(handler=_forms_check)
     score = forms_commands.add_parser(
         "score", parents=[common], help="score a file of answers as JSON"
     )
     score.add_argument("form", metavar="FORM", help="a form id (e.g. phq9) or a form file")
     score.add_argument("--answers", required=True, metavar="FILE", help="JSON answers, - = stdin")
+    score.set_defaults(handler=_forms_score)
 
     staff = commands.add_parser("staff-user", help="add, disable or re-PIN a staff user")
     staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
@@ -80,20 +92,24 @@ def _parser() -> argparse.ArgumentParser:
     reset = staff_commands.add_parser("reset-pin", parents=[common], help="set a new PIN")
     reset.add_argument("staff_id", metavar="ID")
     reset.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+    for staff_change in (add, disable, reset):  # one transaction and audit event, three changes
+        staff_change.set_defaults(handler=_staff_user)
     verify_pdf = commands.add_parser(
         "verify",
         parents=[common],
         help="check a consent PDF: sealed by this clinic, unchanged, and in the records",
     )
     verify_pdf.add_argument("pdf", type=Path, metavar="FILE.pdf")
+    verify_pdf.set_defaults(handler=_verify_pdf)
 
     certs = commands.add_parser("certs", help="the clinic's seal certificates")
     certs_commands = certs.add_subparsers(dest="certs_command", required=True, metavar="ACTION")
-    certs_commands.add_parser(
+    certs_init = certs_commands.add_parser(
         "init",
         parents=[common],
         help="create the clinic's root certificate and this kiosk's seal certificate",
     )
+    certs_init.set_defaults(handler=_certs_init)
 
     audit = commands.add_parser("audit", help="check the audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -105,15 +121,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SEQ:MAC",
         help="the newest head you trust (e.g. printed on a consent): finds events cut off the end",
     )
+    verify.set_defaults(handler=_audit_verify)
 
     backup = commands.add_parser(
         "backup", parents=[common], help="a consistent, checked copy of the records"
     )
     backup.add_argument("destination", type=Path, metavar="DEST", help="a new file")
+    backup.set_defaults(handler=_backup)
     restore = commands.add_parser(
         "restore", parents=[common], help="put a checked backup in place (kiosk stopped)"
     )
     restore.add_argument("source", type=Path, metavar="BACKUP")
+    restore.set_defaults(handler=_restore)
 
     export = commands.add_parser(
         "export", parents=[common], help="write visits as FHIR R4 bundles or CSV files"
@@ -126,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--until", metavar="YYYY-MM-DD", help="visits started on or before this day (local time)"
     )
+    export.set_defaults(handler=_export)
 
     drafts = commands.add_parser("drafts", help="unfinished visits")
     drafts_commands = drafts.add_subparsers(dest="drafts_command", required=True, metavar="ACTION")
@@ -138,52 +158,70 @@ def _parser() -> argparse.ArgumentParser:
         metavar="H",
         help="default: KIOSK_DRAFT_RETENTION_H (72)",
     )
+    purge.set_defaults(handler=_drafts_purge)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "forms":
-        if args.forms_command == "check":
-            return _forms_check(args.paths or [paths.FORMS_DIR])
-        return _forms_score(args.form, args.answers)
-    settings = Settings.load(database_url=args.database)
-    records_commands = {
-        "staff-user": _staff_user,
-        "audit": _audit_verify,
-        "backup": _backup,
-        "restore": _restore,
-        "drafts": _drafts_purge,
-        "verify": _verify_pdf,
-        "certs": _certs_init,
-        "export": _export,
-    }
-    if args.command in records_commands:
+    handler: Handler = args.handler  # every command's parser names one: nothing falls through
+    return handler(args)
+
+
+def _on_records(command: Command) -> Handler:
+    """A command on the records: the settings from ``--database`` and the environment; records
+    that cannot be opened are one plain line and exit 1."""
+
+    @functools.wraps(command)
+    def handler(args: argparse.Namespace) -> int:
+        settings = Settings.load(database_url=args.database)
         try:
-            return records_commands[args.command](settings, args)
+            return command(settings, args)
         except RecordsUnavailableError as exc:
             print(f"The records cannot be opened: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    try:
-        if args.command == "screenshots":
-            from kiosk.app.screenshots import main as screenshots
 
-            return screenshots(args.out)
-        if args.command == "staff":
-            from kiosk.app.staff_app import run_staff_console
+    return handler
 
-            return run_staff_console(settings)
-        if args.command == "run":
-            from kiosk.app.kiosk_app import run_kiosk
 
-            return run_kiosk(settings, windowed=args.windowed)
-        return _demo(settings, args.out, args.language, args.screenshots, args.database)
-    except FormError as exc:
-        print("The kiosk cannot start: the form files have problems.", file=sys.stderr)
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print("Fix them, then check with: kiosk forms check", file=sys.stderr)
-        return EXIT_FAILED
+def _starts_the_kiosk(command: Command) -> Handler:
+    """A command that starts a window on the forms: form files with problems are listed, with
+    how to check them, and exit 1."""
+
+    @functools.wraps(command)
+    def handler(args: argparse.Namespace) -> int:
+        settings = Settings.load(database_url=args.database)
+        try:
+            return command(settings, args)
+        except FormError as exc:
+            print("The kiosk cannot start: the form files have problems.", file=sys.stderr)
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print("Fix them, then check with: kiosk forms check", file=sys.stderr)
+            return EXIT_FAILED
+
+    return handler
+
+
+@_starts_the_kiosk
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.app.kiosk_app import run_kiosk
+
+    return run_kiosk(settings, windowed=args.windowed)
+
+
+@_starts_the_kiosk
+def _staff_console(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.app.staff_app import run_staff_console
+
+    return run_staff_console(settings)
+
+
+@_starts_the_kiosk
+def _screenshots(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.app.screenshots import main as screenshots
+
+    return screenshots(args.out)
 
 
 def _read_pin(from_stdin: bool) -> str:
@@ -210,6 +248,7 @@ def _open(settings: Settings, *, create: bool = False) -> Database:
         raise RecordsUnavailableError(str(exc)) from None
 
 
+@_on_records
 def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import audit
     from kiosk.storage.health import anchor_file, load_anchor
@@ -241,6 +280,7 @@ def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
+@_on_records
 def _certs_init(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.documents.seal import Certificates, SealError, init_certificates
 
@@ -260,6 +300,7 @@ def _certs_init(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@_on_records
 def _verify_pdf(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 only when the seal is valid, intact, ours, covers the whole file, and the file's
     SHA-256 is a document in the records."""
@@ -303,6 +344,7 @@ def _verify_pdf(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@_on_records
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage.backup import BackupError, backup
 
@@ -322,6 +364,7 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@_on_records
 def _restore(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.app.instance import acquire_single_instance
     from kiosk.storage.backup import BackupError, restore
@@ -343,6 +386,7 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@_on_records
 def _drafts_purge(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import repository
 
@@ -366,6 +410,7 @@ def _drafts_purge(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@_on_records
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     """Write the visits started in the period as files in ``--out``; one audit event, appended in
     the transaction that reads them. Files are named by document number only (never patient
@@ -490,6 +535,7 @@ def _write_export(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+@_on_records
 def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import repository, staff
 
@@ -528,7 +574,8 @@ def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _forms_check(targets: list[Path]) -> int:
+def _forms_check(args: argparse.Namespace) -> int:
+    targets: list[Path] = args.paths or [paths.FORMS_DIR]
     problems = check_paths(targets, Settings.load().text_values())
     for problem in problems:
         print(problem)
@@ -557,8 +604,10 @@ def _find_form(name: str) -> Form:
     raise KeyError(f"no form called '{name}' (forms: {known})")
 
 
-def _forms_score(form_name: str, answers_file: str) -> int:
+def _forms_score(args: argparse.Namespace) -> int:
     """Score an answers file; anything wrong with it is one plain message and exit 2."""
+    form_name: str = args.form
+    answers_file: str = args.answers
 
     def shown(item_id: str) -> str:
         # An id from the file as it may be printed: no line breaks or terminal escapes of its
@@ -624,13 +673,12 @@ def _forms_score(form_name: str, answers_file: str) -> int:
     return EXIT_OK
 
 
-def _demo(
-    settings: Settings,
-    out: Path,
-    language: str,
-    screenshots: Path | None,
-    database: str | None,
-) -> int:
+@_starts_the_kiosk
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    out: Path = args.out
+    language: str = args.language
+    screenshots: Path | None = args.screenshots
+    database: str | None = args.database
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from dataclasses import replace
 
