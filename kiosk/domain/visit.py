@@ -15,7 +15,7 @@ import enum
 import hashlib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiosk.domain.answers import AnswerProblem, clean_text, validate
@@ -226,37 +226,90 @@ class Signing:
 
 
 @dataclass(frozen=True)
-class Checkpoint:
-    """A copy of a visit's state, to put back if saving a step fails."""
+class VisitState:
+    """Everything about a visit that changes as the patient goes, in one immutable value.
 
-    answers: Mapping[str, AnswerValue]
-    current: Step | None
-    review_confirmed: bool
-    editing_from_review: bool
-    signing: Signing | None
-    quiz_attempts: tuple[QuizAttempt, ...]
-    attestations: Mapping[str, AnswerValue]
-    reading: Mapping[str, Reading]
-    on_file: PriorConsent | None = None
+    A checkpoint is this object and a rollback is one assignment: nothing is copied field by
+    field, so a field added here can never be forgotten by a rollback.
+    """
 
-
-@dataclass
-class Visit:
-    """One patient's way through a packet."""
-
-    packet: Packet
     language: str
-    answers: dict[str, AnswerValue] = field(default_factory=dict)
+    answers: Mapping[str, AnswerValue] = field(default_factory=dict)
+    current: Step | None = None
+    review_confirmed: bool = False
+    editing_from_review: bool = False
     signing: Signing | None = None
-    quiz_attempts: list[QuizAttempt] = field(default_factory=list)
-    attestations: dict[str, AnswerValue] = field(default_factory=dict)
-    reading: dict[str, Reading] = field(default_factory=dict)
+    quiz_attempts: tuple[QuizAttempt, ...] = ()
+    attestations: Mapping[str, AnswerValue] = field(default_factory=dict)
+    reading: Mapping[str, Reading] = field(default_factory=dict)
     paper: bool = False  # the patient chose to sign on paper
     on_file: PriorConsent | None = None  # a still-current earlier consent: nothing to sign today
     renewal: ConsentNeed | None = None  # signed before, due again today (shown, not a step)
-    _current: Step | None = None
-    _review_confirmed: bool = False
-    _editing_from_review: bool = False
+
+
+class Visit:
+    """One patient's way through a packet: the packet and the visit's one :class:`VisitState`."""
+
+    def __init__(
+        self,
+        packet: Packet,
+        language: str,
+        answers: Mapping[str, AnswerValue] | None = None,
+    ) -> None:
+        self.packet = packet
+        self.state = VisitState(language, dict(answers or {}))
+
+    def _update(self, **changes: Any) -> None:
+        self.state = replace(self.state, **changes)
+
+    def __repr__(self) -> str:  # no answers: a repr can end up in a log or a traceback
+        return f"Visit(packet={self.packet.id!r}, step={self.current!r})"
+
+    # --- the state, read ---
+
+    @property
+    def language(self) -> str:
+        return self.state.language
+
+    @language.setter
+    def language(self, language: str) -> None:
+        self._update(language=language)
+
+    @property
+    def answers(self) -> Mapping[str, AnswerValue]:
+        return self.state.answers
+
+    @property
+    def signing(self) -> Signing | None:
+        return self.state.signing
+
+    @property
+    def quiz_attempts(self) -> tuple[QuizAttempt, ...]:
+        return self.state.quiz_attempts
+
+    @property
+    def attestations(self) -> Mapping[str, AnswerValue]:
+        return self.state.attestations
+
+    @property
+    def reading(self) -> Mapping[str, Reading]:
+        return self.state.reading
+
+    @property
+    def paper(self) -> bool:
+        return self.state.paper
+
+    @property
+    def on_file(self) -> PriorConsent | None:
+        return self.state.on_file
+
+    @property
+    def renewal(self) -> ConsentNeed | None:
+        return self.state.renewal
+
+    @renewal.setter
+    def renewal(self, need: ConsentNeed | None) -> None:
+        self._update(renewal=need)
 
     # --- steps ---
 
@@ -286,7 +339,7 @@ class Visit:
     @property
     def current(self) -> Step:
         """The step on screen now."""
-        return self._current or self.steps[0]
+        return self.state.current or self.steps[0]
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -339,8 +392,8 @@ class Visit:
 
     # --- moving ---
 
-    def _move_to(self, step: Step) -> None:
-        self._current = step
+    def _move_to(self, step: Step, **changes: Any) -> None:
+        self._update(current=step, **changes)
 
     def submit_page(
         self, raw: Mapping[str, object], today: dt.date
@@ -358,34 +411,37 @@ class Visit:
         if problems:
             return problems
         cleared = [item.id for item in page.items if item.id not in accepted]
-        for item_id in cleared:
-            self.answers.pop(item_id, None)
-        self.answers.update(accepted)
-        removed = self._prune_hidden()
+        answers = {k: v for k, v in self.answers.items() if k not in cleared}
+        answers.update(accepted)
+        answers, removed = self._without_hidden(answers)
+        self._update(answers=answers)
         self._advance_after_page(step)
         form = self.form(step.form_id)
         return PageSaved(form, dict(accepted), tuple(sorted({*removed, *cleared})))
 
-    def _prune_hidden(self) -> list[str]:
-        """Drop answers whose items skip logic now hides, so they are neither stored nor scored."""
+    def _without_hidden(
+        self, answers: dict[str, AnswerValue]
+    ) -> tuple[dict[str, AnswerValue], list[str]]:
+        """``answers`` without those whose items skip logic now hides (so they are neither
+        stored nor scored), and the ids dropped."""
         removed: list[str] = []
         while True:  # hiding one item can hide another that depends on it
-            shown = {item.id for item in visible_items(self.packet.forms, self.answers)}
-            stale = [item_id for item_id in self.answers if item_id not in shown]
+            shown = {item.id for item in visible_items(self.packet.forms, answers)}
+            stale = [item_id for item_id in answers if item_id not in shown]
             if not stale:
-                return removed
-            for item_id in stale:
-                del self.answers[item_id]
+                return answers, removed
+            answers = {k: v for k, v in answers.items() if k in shown}
             removed.extend(stale)
 
     def _advance_after_page(self, step: Step) -> None:
         steps = self.steps
         following = steps[steps.index(step) + 1 :]
-        if self._editing_from_review:
+        if self.state.editing_from_review:
             unanswered = [s for s in following if s.kind is StepKind.PAGE and self._incomplete(s)]
-            self._move_to(unanswered[0] if unanswered else Step(StepKind.REVIEW))
-            if not unanswered:
-                self._editing_from_review = False
+            if unanswered:
+                self._move_to(unanswered[0])
+            else:
+                self._move_to(Step(StepKind.REVIEW), editing_from_review=False)
             return
         self._move_to(following[0])
 
@@ -405,11 +461,11 @@ class Visit:
             missing = self.missing_required()
             if missing:
                 raise VisitError(f"{len(missing)} required answers are missing")
-            self._review_confirmed = True
         elif step.kind is not StepKind.SECTION:
             raise VisitError(f"use the page's own action on a {step.kind} step")
         steps = self.steps
-        self._move_to(steps[steps.index(step) + 1])
+        confirmed = self.state.review_confirmed or step.kind is StepKind.REVIEW
+        self._move_to(steps[steps.index(step) + 1], review_confirmed=confirmed)
 
     def back(self) -> bool:
         """Go to the previous step. Returns False on the first step or once signed."""
@@ -422,8 +478,7 @@ class Visit:
         index = steps.index(self.current)
         if index == 0:
             return False
-        self._editing_from_review = False
-        self._move_to(steps[index - 1])
+        self._move_to(steps[index - 1], editing_from_review=False)
         return True
 
     def edit(self, page_id: str) -> None:
@@ -434,12 +489,11 @@ class Visit:
         step = next((s for s in self.steps if s.kind is StepKind.PAGE and s.key == page_id), None)
         if step is None:
             raise VisitError("no such page is shown to this patient")
-        self._editing_from_review = True
-        self._move_to(step)
+        self._move_to(step, editing_from_review=True)
 
     @property
     def editing_from_review(self) -> bool:
-        return self._editing_from_review
+        return self.state.editing_from_review
 
     # --- reading evidence ---
 
@@ -453,7 +507,7 @@ class Visit:
         else:
             raise VisitError("reading time is kept for consent sections only")
         earlier = self.reading.get(section_id, Reading(section_id))
-        self.reading[section_id] = earlier.add(seconds, reached_end)
+        self._update(reading={**self.reading, section_id: earlier.add(seconds, reached_end)})
 
     def reading_evidence(self) -> tuple[Reading, ...]:
         """Each section's reading record, in the consent's order (unseen ones included)."""
@@ -489,7 +543,7 @@ class Visit:
         attempt = QuizAttempt(
             question.id, len(earlier) + 1, choice.value, choice.value == question.correct
         )
-        self.quiz_attempts.append(attempt)
+        self._update(quiz_attempts=(*self.quiz_attempts, attempt))
         misses = sum(1 for a in (*earlier, attempt) if not a.correct)
         raised = None
         if not attempt.correct and misses == 1:
@@ -536,8 +590,7 @@ class Visit:
         accepted, problems = _validate_all(self.packet.consent.attestations, raw, today)
         if problems:
             return problems
-        self.attestations = accepted
-        self._move_to(Step(StepKind.SIGN))
+        self._move_to(Step(StepKind.SIGN), attestations=accepted)
         return AttestationsSaved(dict(accepted), self.attestation_flags())
 
     def attestation_flags(self) -> tuple[FlagRule, ...]:
@@ -573,28 +626,39 @@ class Visit:
         self._require_unsigned()
         if self.current.kind is not StepKind.SIGN:
             raise VisitError("the visit is not at the signing step")
-        if not self._review_confirmed or self.missing_required():
+        if not self.state.review_confirmed or self.missing_required():
             raise VisitError("answers must be complete and reviewed before signing")
         if not self._quiz_done() or not self._attested():
             raise VisitError("the comprehension check and attestations come before signing")
         if now.utcoffset() is None:
             raise VisitError("the signing time needs a UTC offset")
 
-    def _finish_signing(self, now: dt.datetime, **how: object) -> Signing:
+    def _finish_signing(
+        self,
+        now: dt.datetime,
+        signature: DrawnSignature | None,
+        *,
+        witnessed: tuple[str, Witness] | None = None,
+    ) -> Signing:
+        """The signing record; ``witnessed`` is (the typed name, its witness) for a typed one."""
         consent = self.packet.consent
-        self.signing = Signing(
+        typed_name, witness = witnessed if witnessed is not None else ("", None)
+        signing = Signing(
             signer_name=self.identity("name"),
             signed_at=now,
+            signature=signature,
             text_sha256=self.consent_text_sha256(),
             statement=consent.statement.get(self.language),
             meaning=consent.meaning.get(self.language),
             comprehension=self.comprehension(),
             attestations=dict(self.attestations),
             reading=self.reading_evidence(),
-            **how,  # type: ignore[arg-type]
+            method=SignatureMethod.DRAWN if witness is None else SignatureMethod.TYPED_WITNESSED,
+            typed_name=typed_name,
+            witness=witness,
         )
-        self._move_to(Step(StepKind.DONE))
-        return self.signing
+        self._move_to(Step(StepKind.DONE), signing=signing)
+        return signing
 
     def sign(self, signature: DrawnSignature, now: dt.datetime) -> Signing:
         """Record the signature and finish. The visit cannot go back afterwards.
@@ -606,7 +670,7 @@ class Visit:
         self._ready_to_sign(now)
         if signature.is_trivial():
             raise VisitError("the signature is empty or too small")
-        return self._finish_signing(now, signature=signature)
+        return self._finish_signing(now, signature)
 
     def sign_typed(self, typed_name: str, witness: Witness, now: dt.datetime) -> Signing:
         """A patient who cannot draw types their full name; a member of staff witnesses it.
@@ -620,21 +684,14 @@ class Visit:
             raise VisitError("the typed name is not the name given at the start")
         if not witness.reason.strip() or not witness.staff_id:
             raise VisitError("a typed signature needs a reason and a witness")
-        return self._finish_signing(
-            now,
-            signature=None,
-            method=SignatureMethod.TYPED_WITNESSED,
-            typed_name=clean_text(typed_name),
-            witness=witness,
-        )
+        return self._finish_signing(now, None, witnessed=(clean_text(typed_name), witness))
 
     def choose_paper(self) -> None:
         """The patient prefers to sign on paper: no electronic signature; staff take over."""
         self._require_unsigned()
         if self.current.kind is not StepKind.SIGN:
             raise VisitError("paper is chosen at the signing step")
-        self.paper = True
-        self._move_to(Step(StepKind.DONE))
+        self._move_to(Step(StepKind.DONE), paper=True)
 
     def keep_consent_on_file(self, need: ConsentNeed) -> PriorConsent:
         """From review: the patient's earlier consent is still current, so the visit ends here,
@@ -665,36 +722,16 @@ class Visit:
             or (prior.document_id, prior.version) != (consent.id, consent.version)
         ):
             raise VisitError("only a current consent of this version is kept on file")
-        self._review_confirmed = True
-        self.on_file = prior
-        self._move_to(Step(StepKind.DONE))
+        self._move_to(Step(StepKind.DONE), review_confirmed=True, on_file=prior)
         return prior
 
-    def checkpoint(self) -> Checkpoint:
-        """Remember the state now; ``rollback`` returns to it (e.g. when a save fails)."""
-        return Checkpoint(
-            dict(self.answers),
-            self._current,
-            self._review_confirmed,
-            self._editing_from_review,
-            self.signing,
-            tuple(self.quiz_attempts),
-            dict(self.attestations),
-            dict(self.reading),
-            self.on_file,
-        )
+    def checkpoint(self) -> VisitState:
+        """The state now; ``rollback`` returns to it (e.g. when a save fails)."""
+        return self.state
 
-    def rollback(self, checkpoint: Checkpoint) -> None:
+    def rollback(self, checkpoint: VisitState) -> None:
         """Return to a checkpoint: nothing the failed step did remains."""
-        self.answers = dict(checkpoint.answers)
-        self._current = checkpoint.current
-        self._review_confirmed = checkpoint.review_confirmed
-        self._editing_from_review = checkpoint.editing_from_review
-        self.signing = checkpoint.signing
-        self.quiz_attempts = list(checkpoint.quiz_attempts)
-        self.attestations = dict(checkpoint.attestations)
-        self.reading = dict(checkpoint.reading)
-        self.on_file = checkpoint.on_file
+        self.state = checkpoint
 
     def _require_unsigned(self) -> None:
         if self.is_signed:

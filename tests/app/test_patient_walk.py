@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from kiosk import paths
-from kiosk.app.demo import SYNTHETIC_ANSWERS, consent_answers
+from kiosk.app.synthetic import SYNTHETIC_ANSWERS, consent_answers
 from kiosk.documents.seal import Certificates, check_seal
 from kiosk.domain.model import AnswerValue, Packet
 from kiosk.storage import repository
@@ -373,6 +373,6 @@ def test_a_failed_quiz_save_keeps_the_question_and_stores_nothing(
     assert k.screen is screen
     assert screen.message.isVisible() and "could not save" in screen.message.text()
     visit = k.kiosk.flow.visit
-    assert visit is not None and visit.quiz_attempts == []
+    assert visit is not None and visit.quiz_attempts == ()
     assert visit.current.key == first.id
     assert "could not save a quiz answer: OperationalError" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -142,7 +143,7 @@ def test_an_answer_that_is_not_a_choice_changes_nothing(visit: Visit) -> None:
     assert visit.answer_quiz(None) is None
     assert visit.answer_quiz(True) is None
     assert visit.current == QUIZ[0]
-    assert visit.quiz_attempts == []
+    assert visit.quiz_attempts == ()
 
 
 def test_answering_off_the_quiz_step_is_refused(visit: Visit) -> None:
@@ -174,7 +175,9 @@ def test_attestations_move_to_signing_and_raise_their_flags(visit: Visit) -> Non
     assert [f.id for f in saved.flags] == ["questions_before_infusion"]
     assert visit.current == SIGN
     quiet = Visit(visit.packet, "en")
-    quiet.attestations = {"attest_read": True, "attest_questions": "answered"}
+    quiet.state = dataclasses.replace(
+        quiet.state, attestations={"attest_read": True, "attest_questions": "answered"}
+    )
     assert quiet.attestation_flags() == ()
 
 
@@ -207,7 +210,7 @@ def test_signing_carries_comprehension_and_attestations(
 def test_signing_is_refused_before_the_quiz_and_attestations(
     visit: Visit, scribble: DrawnSignature
 ) -> None:
-    visit._current = SIGN  # jump past the quiz, as a bug in a caller might
+    visit.state = dataclasses.replace(visit.state, current=SIGN)  # as a bug in a caller might
     with pytest.raises(VisitError, match="comprehension"):
         visit.sign(scribble, dt.datetime(2024, 6, 1, 10, tzinfo=dt.UTC))
 
@@ -216,7 +219,7 @@ def test_rollback_forgets_a_quiz_answer(visit: Visit) -> None:
     checkpoint = visit.checkpoint()
     answer(visit, "false")
     visit.rollback(checkpoint)
-    assert visit.quiz_attempts == []
+    assert visit.quiz_attempts == ()
     assert visit.current == QUIZ[0]
 
 

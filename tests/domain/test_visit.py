@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 
@@ -230,7 +231,9 @@ def test_review_then_every_section_then_sign(visit: Visit) -> None:
 def test_review_refuses_to_go_on_when_a_required_answer_is_missing(visit: Visit) -> None:
     answer_pages(visit)
     # e.g. a draft resumed from storage that lost an answer
-    del visit.answers["pain_now"]
+    visit.state = dataclasses.replace(
+        visit.state, answers={k: v for k, v in visit.answers.items() if k != "pain_now"}
+    )
     assert visit.missing_required() == ["pain_now"]
     with pytest.raises(VisitError):
         visit.next()
@@ -239,7 +242,9 @@ def test_review_refuses_to_go_on_when_a_required_answer_is_missing(visit: Visit)
 
 def test_missing_required_follows_skip_logic(visit: Visit) -> None:
     assert visit.missing_required() == ["full_name", "birth_date", "visit_reason", "pain_now"]
-    visit.answers["visit_reason"] = "other"
+    visit.state = dataclasses.replace(
+        visit.state, answers={**visit.answers, "visit_reason": "other"}
+    )
     assert visit.missing_required() == [
         "full_name",
         "birth_date",
@@ -347,7 +352,9 @@ def test_sign_refuses_a_time_without_utc_offset(visit: Visit, scribble: DrawnSig
 
 def test_sign_refuses_when_answers_went_missing(visit: Visit, scribble: DrawnSignature) -> None:
     to_sign(visit)
-    del visit.answers["full_name"]
+    visit.state = dataclasses.replace(
+        visit.state, answers={k: v for k, v in visit.answers.items() if k != "full_name"}
+    )
     with pytest.raises(VisitError):
         visit.sign(scribble, NOW)
     assert not visit.is_signed
@@ -422,3 +429,28 @@ def test_rollback_puts_back_everything_a_failed_step_did(visit: Visit) -> None:
     assert visit.editing_from_review
     assert visit.answers["visit_reason"] == "other"
     assert visit.answers["visit_reason_other"] == "Migraines"
+
+
+def test_rollback_after_a_failed_paper_save_leaves_the_visit_at_signing(visit: Visit) -> None:
+    """The paper choice could not be saved: the visit is not paper, the patient can go back,
+    and choosing paper again works (it raised VisitError before the state was one object)."""
+    to_sign(visit)
+    checkpoint = visit.checkpoint()
+    visit.choose_paper()
+    assert visit.paper and visit.is_signed
+    visit.rollback(checkpoint)
+    assert not visit.paper and not visit.is_signed
+    assert visit.current == SIGN
+    assert visit.back() and visit.current == SECTIONS[-1]
+    visit.next()
+    visit.choose_paper()
+    assert visit.paper and visit.current == DONE
+
+
+def test_a_checkpoint_is_the_whole_state(visit: Visit) -> None:
+    """Every field of the visit's state comes back on rollback: nothing is copied by hand."""
+    to_sign(visit)
+    checkpoint = visit.checkpoint()
+    visit.choose_paper()
+    visit.rollback(checkpoint)
+    assert visit.checkpoint() == checkpoint
