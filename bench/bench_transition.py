@@ -78,6 +78,7 @@ def _kiosk_switch(folder: Path) -> Callable[[], None]:
 
     from kiosk import paths
     from kiosk.app.kiosk_app import build_kiosk
+    from kiosk.app.service import OpenVisit
     from kiosk.config import Settings
     from kiosk.domain.model import Choice, Form, Item, ItemType, LocalizedText, Page
     from kiosk.domain.visit import Visit
@@ -114,8 +115,7 @@ def _kiosk_switch(folder: Path) -> Callable[[], None]:
         pages=(Page(id="bench_ten_page", items=items, title=text("The last two weeks")),),
     )
     packet = dataclasses.replace(kiosk.flow.packet, forms=(form,))
-    kiosk.flow.visit = Visit(packet, "en")
-    kiosk.flow.visit_id = "bench-visit"
+    kiosk.flow.open = OpenVisit("bench-visit", Visit(packet, "en"))
     shown = kiosk.window
 
     def switch() -> None:

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import create_engine, select
 from sqlalchemy.exc import DatabaseError
 
-from kiosk.app.demo import SYNTHETIC_ANSWERS
+from kiosk.app.synthetic import SYNTHETIC_ANSWERS
 from kiosk.cli import main
 from kiosk.domain.model import Packet
 from kiosk.storage import audit

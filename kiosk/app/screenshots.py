@@ -18,8 +18,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QWidget
 
-from kiosk.app.demo import SYNTHETIC_ANSWERS, DemoPatient, consent_answers, settle
+from kiosk.app.demo import DemoPatient, settle
 from kiosk.app.kiosk_app import Kiosk, open_kiosk
+from kiosk.app.synthetic import SYNTHETIC_ANSWERS, consent_answers
 from kiosk.config import Settings
 from kiosk.storage import staff
 from kiosk.ui.screens.consent import SignatureScreen

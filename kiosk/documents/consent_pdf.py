@@ -52,14 +52,18 @@ from kiosk.documents.layout import (
 
 # Re-exported: the consent's comprehension and reading rows are worded in the domain, where the
 # staff console reads them too.
+from kiosk.domain.answer_text import AnswerWords, answer_text
 from kiosk.domain.findings import comprehension_rows, reading_rows
-from kiosk.domain.model import AnswerValue, ConsentDocument
+from kiosk.domain.model import AnswerValue, ConsentDocument, Packet
 from kiosk.domain.strings import Strings
+from kiosk.domain.visit import Signing, Visit
 
 __all__ = [
     "ConsentPdfData",
     "attestation_rows",
     "comprehension_rows",
+    "consent_answer_rows",
+    "consent_pdf_data",
     "reading_rows",
     "render_consent_pdf",
 ]
@@ -120,6 +124,73 @@ def attestation_rows(
             answer = strings.get("pdf.attested_no", language)
         rows.append((item.text.get(language), answer))
     return tuple(rows)
+
+
+def consent_answer_rows(
+    packet: Packet, answers: Mapping[str, AnswerValue], words: AnswerWords
+) -> tuple[tuple[str, str], ...]:
+    """The answers that matter to consent (the packet's ``consent_answers``), as the patient
+    saw them, for the consent PDF. Questions that were never asked are left out."""
+    pages = {item.id: page for form in packet.forms for page in form.pages for item in page.items}
+    rows = []
+    for item_id in packet.consent_answers:
+        if item_id not in answers:
+            continue
+        page = pages[item_id]
+        item = next(i for i in page.items if i.id == item_id)
+        question = words.local(item.text)
+        if page.title:  # "Their full name" and the checklists need their page's context
+            question = f"{words.local(page.title)} — {question}"
+        rows.append((question, answer_text(item, answers[item_id], words)))
+    return tuple(rows)
+
+
+def consent_pdf_data(
+    visit: Visit,
+    signing: Signing,
+    strings: Strings,
+    *,
+    clinic_name: str,
+    document_id: str,
+    audit_head: str,
+) -> ConsentPdfData:
+    """Everything the signed consent prints, from the visit as signed.
+
+    Args:
+        visit: The visit that was just signed (its packet, language and answers).
+        signing: What the visit accepted as the signature.
+        strings: The strings table (the PDF's own words).
+        clinic_name: Printed in the heading.
+        document_id: The document number printed on every page ("KC-…").
+        audit_head: "SEQ:HMAC" of the audit trail right after this signing.
+    """
+    consent = visit.packet.consent
+    language = visit.language
+    witness = signing.witness
+    return ConsentPdfData(
+        clinic_name=clinic_name,
+        language=language,
+        consent=consent,
+        document_id=document_id,
+        patient_name=visit.identity("name"),
+        birth_date=visit.identity("birth_date"),
+        signer_name=signing.signer_name,
+        signed_at=signing.signed_at,
+        signature_png=signing.signature.png if signing.signature else None,
+        text_sha256=signing.text_sha256,
+        statement=signing.statement,
+        meaning=signing.meaning,
+        comprehension=comprehension_rows(consent, signing.comprehension, language, strings),
+        attestations=attestation_rows(consent, signing.attestations, language, strings),
+        reading=reading_rows(consent, signing.reading, language, strings),
+        summary=consent_answer_rows(
+            visit.packet, visit.answers, AnswerWords.from_strings(strings, language)
+        ),
+        typed_name=signing.typed_name,
+        witness_name=f"{witness.name} ({witness.staff_id})" if witness else "",
+        witness_reason=witness.reason if witness else "",
+        audit_head=audit_head,
+    )
 
 
 def format_signed_at(moment: datetime) -> str:

@@ -60,15 +60,15 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import String
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from kiosk import paths
-from kiosk.app.demo import SYNTHETIC_ANSWERS, consent_answers
-from kiosk.app.flow import FlowConfig, VisitFlow
+from kiosk.app.synthetic import SYNTHETIC_ANSWERS, consent_answers
 from kiosk.documents import layout
-from kiosk.documents.consent_pdf import ConsentPdfData, render_consent_pdf
+from kiosk.documents.consent_pdf import ConsentPdfData, consent_answer_rows, render_consent_pdf
 from kiosk.documents.seal import Certificates, check_seal
 from kiosk.documents.summary_pdf import render_summary_pdf, summary_data
+from kiosk.domain.answer_text import AnswerWords
 from kiosk.domain.answers import AnswerProblem, Checked, validate
 from kiosk.domain.model import AnswerValue, Item, ItemType, Packet
 from kiosk.domain.strings import Strings
@@ -700,27 +700,24 @@ def _documents(
     packet: Packet, strings: Strings, answers: dict[str, AnswerValue]
 ) -> tuple[bytes, bytes]:
     """The consent and the clinician summary for ``answers``, unsealed, built the way the flow
-    builds them (the consent's answer rows come from VisitFlow._consent_answers itself)."""
-    config = FlowConfig("Riverbend Pain Clinic", "kiosk-1", 1, None)
-    flow = VisitFlow(packet, strings, sessionmaker(), config)
-    flow.visit = Visit(packet, "en", answers=dict(answers))
-    flow.visit_id = "visit"
-    name = flow.visit.identity("name")
+    builds them (the consent's answer rows come from documents.consent_answers itself)."""
+    visit = Visit(packet, "en", answers=dict(answers))
+    name = visit.identity("name")
     consent = render_consent_pdf(
         ConsentPdfData(
-            clinic_name=config.clinic_name,
+            clinic_name="Riverbend Pain Clinic",
             language="en",
             consent=packet.consent,
             document_id="KC-3F9A2B1C",
             patient_name=name,
-            birth_date=flow.visit.identity("birth_date"),
+            birth_date=visit.identity("birth_date"),
             signer_name=name,
             signed_at=CLINIC_TIME,
             signature_png=_signature_png(),
             text_sha256="ab" * 32,
             statement=packet.consent.statement.get("en"),
             meaning=packet.consent.meaning.get("en"),
-            summary=flow._consent_answers(),
+            summary=consent_answer_rows(packet, answers, AnswerWords.from_strings(strings, "en")),
             audit_head="42:" + "cd" * 32,
         ),
         strings,
@@ -731,11 +728,11 @@ def _documents(
             answers,
             [],
             [],
-            clinic_name=config.clinic_name,
+            clinic_name="Riverbend Pain Clinic",
             document_id="KC-3F9A2B1C",
             started_at=CLINIC_TIME,
             language="en",
-            kiosk_id=config.kiosk_id,
+            kiosk_id="kiosk-1",
             consent_status="Not signed yet",
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.app.demo import consent_answers
+from kiosk.app.synthetic import consent_answers
 from kiosk.domain.model import Packet
 from kiosk.storage import repository
 from kiosk.storage.models import VisitRecord

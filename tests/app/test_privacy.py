@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.app.demo import SYNTHETIC_ANSWERS, consent_answers
+from kiosk.app.synthetic import SYNTHETIC_ANSWERS, consent_answers
 from kiosk.domain.model import AnswerValue, Packet
 from kiosk.storage import repository
 from kiosk.storage.models import VisitRecord

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.app.demo import consent_answers
+from kiosk.app.synthetic import consent_answers
 from kiosk.domain.model import Packet
 from kiosk.storage import repository
 from kiosk.storage.models import ConsentRecord, VisitRecord

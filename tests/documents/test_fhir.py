@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
-from kiosk.app.demo import SYNTHETIC_ANSWERS
+from kiosk.app.synthetic import SYNTHETIC_ANSWERS
 from kiosk.documents.fhir import (
     LOINC,
     FhirExportError,

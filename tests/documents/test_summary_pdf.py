@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from kiosk.app.demo import SYNTHETIC_ANSWERS
+from kiosk.app.synthetic import SYNTHETIC_ANSWERS
 from kiosk.documents.summary_pdf import (
     NO_FLAGS,
     SummaryFlag,
