@@ -8,18 +8,20 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk import paths
 from kiosk.config import Settings
+from kiosk.documents.exports import EXPORT_FORMATS, ExportError
 from kiosk.domain.errors import FormError
 from kiosk.domain.loader import check_paths, load_document, load_packet
 from kiosk.domain.model import Form
 from kiosk.domain.scoring import UnscorableAnswersError, score_raw_answers
 
 if TYPE_CHECKING:
+    from kiosk.domain.export_model import ExportedVisit
     from kiosk.storage.db import Database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -137,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", parents=[common], help="write visits as FHIR R4 bundles or CSV files"
     )
-    export.add_argument("--format", choices=("fhir", "csv"), required=True)
+    export.add_argument("--format", choices=tuple(EXPORT_FORMATS), required=True)
     export.add_argument("--out", type=Path, required=True, metavar="DIR", help="a folder")
     export.add_argument(
         "--since", metavar="YYYY-MM-DD", help="visits started on or after this day (local time)"
@@ -418,11 +420,10 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from kiosk.documents.csv_export import answers_csv, flags_csv, visits_csv
-    from kiosk.documents.fhir import FhirExportError, bundle_json, visit_bundle
     from kiosk.storage import repository
-    from kiosk.storage.export_data import collect_visits, iter_visits
+    from kiosk.storage.export_data import iter_visits
 
+    export = EXPORT_FORMATS[args.format]
     try:
         since = _export_day(args.since, "--since")
         until = _export_day(args.until, "--until", next_day=True)
@@ -458,40 +459,34 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_FAILED
         now = dt.datetime.now(dt.UTC)
         names: list[str] = []
+        count = 0
         try:
             # Read on a plain connection: on SQLite a write transaction would hold the tablets'
             # write lock for the whole export (their saves would wait, then fail).
             with db.read() as session:
-                if args.format == "fhir":
-                    for visit in iter_visits(session, packet, since, until):
-                        name = f"{visit.document_number}.json"
-                        if name in names:  # two visits whose ids begin alike: keep both
-                            name = f"{visit.document_number}-{visit.visit_id}.json"
-                        _write_export(staging / name, bundle_json(visit_bundle(visit, now=now)))
-                        names.append(name)
-                    count = len(names)
-                else:
-                    visits = collect_visits(session, packet, since, until, include_pdf=False)
-                    count = len(visits)
-                    for name, render in (
-                        ("visits.csv", visits_csv),
-                        ("answers.csv", answers_csv),
-                        ("flags.csv", flags_csv),
-                    ):
-                        _write_export(staging / name, render(visits))
-                        names.append(name)
+                visits = iter_visits(session, packet, since, until, include_pdf=export.include_pdf)
+
+                def counted() -> Iterator[ExportedVisit]:  # the summary and the audit say how many
+                    nonlocal count
+                    for visit in visits:
+                        count += 1
+                        yield visit
+
+                for name, data in export.write(counted(), now):
+                    _write_export(staging / name, data)
+                    names.append(name)
             with db.begin() as session:
                 repository.audit(
                     session,
                     actor="cli",
                     device=settings.kiosk_id,
                     action="export.written",
-                    subject=f"{args.format}:{count} visits",
+                    subject=f"{export.name}:{count} visits",
                     now=now,
                 )
             for name in names:
                 os.replace(staging / name, out / name)
-        except FhirExportError as exc:
+        except ExportError as exc:
             print(f"Nothing was exported: {exc}. Please report this.", file=sys.stderr)
             return EXIT_FAILED
         except OSError as exc:
@@ -502,8 +497,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     period = f" started {args.since or 'any time'} to {args.until or 'now'}"
-    kind = "FHIR R4 bundles" if args.format == "fhir" else "CSV"
-    print(f"exported {count} visit(s){period} as {kind}: {len(names)} file(s) in {out}")
+    print(f"exported {count} visit(s){period} as {export.files_are}: {len(names)} file(s) in {out}")
     return EXIT_OK
 
 

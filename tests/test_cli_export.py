@@ -17,8 +17,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,13 @@ from sqlalchemy import select
 from kiosk.cli import main
 from kiosk.config import Settings
 from kiosk.documents.csv_export import safe_cell
+from kiosk.documents.exports import EXPORT_FORMATS, ExportedFile, ExportError, ExportFormat
+from kiosk.domain.export_model import ExportedVisit
 from kiosk.domain.model import Packet
 from kiosk.storage import audit, repository
 from kiosk.storage.db import Database, open_database
-from kiosk.storage.models import DocumentRecord, VisitRecord
+from kiosk.storage.export_data import collect_visits
+from kiosk.storage.models import AuditEventRecord, DocumentRecord, VisitRecord
 from tests.storage.conftest import add_draft
 
 DEMO_PATIENT = "Rosa Demo Núñez"  # kiosk.app.demo's synthetic patient
@@ -364,6 +367,112 @@ def test_visits_whose_document_numbers_collide_are_both_written(
     names = {path.name for path in out.iterdir()}
     assert {"KC-ABCD1234.json", f"KC-ABCD1234-abcd1234{'f' * 24}.json"} <= names
     assert len(names) == 4
+
+
+def _last_export_at(records: Records) -> dt.datetime:
+    db = records.open()
+    try:
+        with db.begin() as session:
+            at = session.scalars(
+                select(AuditEventRecord.at)
+                .where(AuditEventRecord.action == "export.written")
+                .order_by(AuditEventRecord.seq.desc())
+            ).first()
+    finally:
+        db.dispose()
+    assert at is not None
+    return at
+
+
+@pytest.mark.parametrize("name", list(EXPORT_FORMATS))
+def test_every_registered_format_writes_exactly_its_files(
+    records: Records,
+    tmp_path: Path,
+    packet: Packet,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+) -> None:
+    """Walks the registry: each ``--format`` is exported on real records, and the folder holds
+    exactly what its entry writes for those visits at the export's moment (the audit event's),
+    owner-only, named without patient data, with one audit event naming the format."""
+    export_format = EXPORT_FORMATS[name]
+    assert export_format.name == name
+    out = tmp_path / name
+    assert export(records, out, name) == 0
+    printed = capsys.readouterr()
+    assert f"exported 2 visit(s) started any time to now as {export_format.files_are}: " in (
+        printed.out
+    )
+    assert_no_patient_data(printed.out + printed.err)
+    events = records.audit_events()
+    assert (events[-1].action, events[-1].subject) == ("export.written", f"{name}:2 visits")
+
+    db = records.open()
+    try:
+        with db.read() as session:
+            visits = collect_visits(session, packet, include_pdf=export_format.include_pdf)
+    finally:
+        db.dispose()
+    expected = dict(export_format.write(visits, _last_export_at(records)))
+    assert expected, "a format writes at least one file"
+    written = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert written == expected
+    for path in out.iterdir():
+        assert_no_patient_data(path.name)
+        assert path.stat().st_mode & 0o777 == 0o600
+
+
+def _document_numbers(visits: Iterable[ExportedVisit], now: dt.datetime) -> Iterator[ExportedFile]:
+    yield "numbers.txt", "".join(f"{v.document_number}\n" for v in visits).encode()
+
+
+def test_a_new_format_is_one_registry_entry(
+    records: Records,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(SystemExit) as refused:  # not a format until it is registered
+        export(records, tmp_path / "before", "txt")
+    assert refused.value.code == 2
+    assert "invalid choice: 'txt'" in capsys.readouterr().err
+
+    txt = ExportFormat("txt", "plain text", include_pdf=False, write=_document_numbers)
+    monkeypatch.setitem(EXPORT_FORMATS, "txt", txt)
+    out = tmp_path / "txt"
+    assert export(records, out, "txt") == 0
+    assert "as plain text: 1 file(s)" in capsys.readouterr().out
+    numbers = (out / "numbers.txt").read_text(encoding="utf-8").split()
+    assert sorted(numbers) == sorted([records.demo.document_number, records.draft_number])
+    assert records.audit_events()[-1].subject == "txt:2 visits"
+
+
+def test_a_format_that_fails_midway_exports_nothing(
+    records: Records,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fails_on_the_second(
+        visits: Iterable[ExportedVisit], now: dt.datetime
+    ) -> Iterator[ExportedFile]:
+        for number, visit in enumerate(visits):
+            if number == 1:
+                raise ExportError("the exported Patient is not valid FHIR R4: name: bad")
+            yield f"{visit.document_number}.json", b"{}"
+
+    monkeypatch.setitem(
+        EXPORT_FORMATS, "fhir", replace(EXPORT_FORMATS["fhir"], write=fails_on_the_second)
+    )
+    before = len(records.audit_events())
+    out = tmp_path / "out"
+    assert export(records, out, "fhir") == 1
+    assert capsys.readouterr().err == (
+        "Nothing was exported: the exported Patient is not valid FHIR R4: name: bad. "
+        "Please report this.\n"
+    )
+    assert list(out.iterdir()) == []  # not even the file written before the fault
+    assert len(records.audit_events()) == before
 
 
 @pytest.mark.parametrize(
