@@ -34,7 +34,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, assert_never
 
 from pydantic import ValidationError
 
@@ -68,17 +68,6 @@ _PRIORITY = {
     "urgent": ("PH", "High priority"),
     "review": ("PM", "Medium priority"),
     "info": ("PL", "Low priority"),
-}
-_ITEM_TYPES = {
-    ItemType.TEXT: "string",
-    ItemType.DATE: "date",
-    ItemType.PHONE: "string",
-    ItemType.SINGLE_CHOICE: "choice",
-    ItemType.MULTI_CHOICE: "choice",
-    ItemType.YES_NO: "boolean",
-    ItemType.SCALE: "integer",
-    ItemType.LIST: "group",
-    ItemType.AGREE: "boolean",
 }
 LONG_TEXT = 200  # text items allowing more than this are FHIR "text" (multi-line) items
 
@@ -237,10 +226,32 @@ def _questionnaire(form: ExportedForm) -> Resource:
     return questionnaire
 
 
+def questionnaire_item_type(item: Item) -> str:
+    """The FHIR R4 Questionnaire ``item.type`` that asks ``item`` (mypy checks every type has one).
+
+    A phone number is a "string": FHIR has no phone type, and the kiosk stores it as text.
+    """
+    match item.type:
+        case ItemType.TEXT:
+            return "text" if item.max_length > LONG_TEXT else "string"
+        case ItemType.PHONE:
+            return "string"
+        case ItemType.DATE:
+            return "date"
+        case ItemType.SINGLE_CHOICE | ItemType.MULTI_CHOICE:
+            return "choice"
+        case ItemType.YES_NO | ItemType.AGREE:
+            return "boolean"
+        case ItemType.SCALE:
+            return "integer"
+        case ItemType.LIST:
+            return "group"
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
 def _question(form: ExportedForm, item: Item, language: str) -> Resource:
-    kind = _ITEM_TYPES[item.type]
-    if item.type is ItemType.TEXT and item.max_length > LONG_TEXT:
-        kind = "text"
+    kind = questionnaire_item_type(item)
     question: Resource = {"linkId": item.id}
     if item.loinc:
         question["code"] = [{"system": LOINC, "code": item.loinc}]

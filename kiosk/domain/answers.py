@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import assert_never
 
 from kiosk.domain.model import AnswerValue, Item, ItemType, Row
 
@@ -123,7 +124,8 @@ def validate(item: Item, raw: object, today: dt.date) -> Checked:
             if not item.minimum <= raw <= item.maximum:
                 return Checked(problem=AnswerProblem.OUT_OF_RANGE)
             return Checked(raw)
-    raise AssertionError(item.type)  # pragma: no cover - every ItemType is matched above
+        case _ as unreachable:
+            assert_never(unreachable)
 
 
 def _text(item: Item, raw: object) -> Checked:

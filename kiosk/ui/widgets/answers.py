@@ -7,6 +7,7 @@ an accessible name, and reports its raw value through ``value()``; the domain va
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import assert_never
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIntValidator
@@ -498,19 +499,26 @@ class ListAnswer(AnswerWidget):
             self.add_row(row)
 
 
-_FACTORY: dict[ItemType, type[AnswerWidget]] = {
-    ItemType.TEXT: TextAnswer,
-    ItemType.PHONE: PhoneAnswer,
-    ItemType.DATE: DateAnswer,
-    ItemType.SINGLE_CHOICE: SingleChoiceAnswer,
-    ItemType.MULTI_CHOICE: MultiChoiceAnswer,
-    ItemType.YES_NO: YesNoAnswer,
-    ItemType.SCALE: ScaleAnswer,
-    ItemType.AGREE: AgreeAnswer,
-    ItemType.LIST: ListAnswer,
-}
-
-
 def create_answer_widget(item: Item, texts: Texts) -> AnswerWidget:
-    """Make the widget for ``item``'s type."""
-    return _FACTORY[item.type](item, texts)
+    """Make the widget for ``item``'s type (mypy checks that every type has one)."""
+    match item.type:
+        case ItemType.TEXT:
+            return TextAnswer(item, texts)
+        case ItemType.PHONE:
+            return PhoneAnswer(item, texts)
+        case ItemType.DATE:
+            return DateAnswer(item, texts)
+        case ItemType.SINGLE_CHOICE:
+            return SingleChoiceAnswer(item, texts)
+        case ItemType.MULTI_CHOICE:
+            return MultiChoiceAnswer(item, texts)
+        case ItemType.YES_NO:
+            return YesNoAnswer(item, texts)
+        case ItemType.SCALE:
+            return ScaleAnswer(item, texts)
+        case ItemType.AGREE:
+            return AgreeAnswer(item, texts)
+        case ItemType.LIST:
+            return ListAnswer(item, texts)
+        case _ as unreachable:
+            assert_never(unreachable)
