@@ -46,6 +46,7 @@ from kiosk.domain.export_model import (
     ExportedVisit,
 )
 from kiosk.domain.model import AnswerValue, Choice, Item, ItemType, Row
+from kiosk.domain.records import VisitStatus
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -63,7 +64,6 @@ MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 CONSENT_DOCUMENT_LOINC = "59284-0"
 
 _NAMESPACE = uuid.UUID("4f0d6a52-6f1b-5a0e-9c4e-6b696f736b21")  # fixed: ids must not change
-_OPEN = "draft"  # the one status whose answers may still change (signed, paper… are closed)
 _PRIORITY = {
     "urgent": ("PH", "High priority"),
     "review": ("PM", "Medium priority"),
@@ -307,7 +307,7 @@ def _response(form: ExportedForm, visit: ExportedVisit, patient_ref: str) -> Res
         "language": visit.language,  # the item texts are the ones the patient read
         "questionnaire": f"{canonical(form)}|{form.version}",
         # A draft's answers may still change: FHIR calls that "in-progress".
-        "status": "in-progress" if visit.status == _OPEN else "completed",
+        "status": "in-progress" if visit.status == VisitStatus.DRAFT else "completed",
         "subject": {"reference": patient_ref},
     }
     if answered:
@@ -389,7 +389,7 @@ def _observation(
     observation: Resource = {
         "resourceType": "Observation",
         # A draft's score may change as the patient goes on answering.
-        "status": "preliminary" if visit.status == _OPEN else "final",
+        "status": "preliminary" if visit.status == VisitStatus.DRAFT else "final",
         "category": [
             {"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}
         ],

@@ -9,14 +9,16 @@ import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from kiosk.domain.findings import ScoreLine
 from kiosk.domain.model import AnswerValue, Severity
-from kiosk.domain.records import SignedConsent
+from kiosk.domain.records import SignedConsent, VisitStatus
 
 
 class QueueStatus(enum.StrEnum):
-    """Where a visit stands, as the front desk needs to know it."""
+    """Where a visit stands, as the front desk needs to know it: its :class:`VisitStatus` as
+    stored, and for a finished visit whether a flag still waits for a clinician."""
 
     IN_PROGRESS = "in_progress"  # the patient is still answering (or was interrupted)
     NEEDS_REVIEW = "needs_review"  # finished, with an urgent or review flag not yet acknowledged
@@ -33,11 +35,6 @@ STATUS_LABELS: dict[QueueStatus, str] = {
     QueueStatus.PAPER: "Paper consent",
     QueueStatus.CONSENT_ON_FILE: "Consent on file",
     QueueStatus.ABANDONED: "Abandoned",
-}
-
-_FINISHED = {
-    "signed": QueueStatus.SIGNED,
-    "consent_on_file": QueueStatus.CONSENT_ON_FILE,
 }
 
 
@@ -66,18 +63,27 @@ def queue_status(visit_status: str, flags: tuple[RaisedFlag, ...]) -> QueueStatu
     visit with an open urgent or review flag "Needs review"; an unknown stored status (a newer
     kiosk's) reads as in progress rather than hiding the visit.
     """
-    if visit_status == "draft":
+    try:
+        status = VisitStatus(visit_status)
+    except ValueError:
         return QueueStatus.IN_PROGRESS
-    if visit_status == "abandoned":
-        return QueueStatus.ABANDONED
-    if visit_status == "paper":
-        return QueueStatus.PAPER
-    finished = _FINISHED.get(visit_status)
-    if finished is None:
-        return QueueStatus.IN_PROGRESS
-    if any(flag.open for flag in flags):
-        return QueueStatus.NEEDS_REVIEW
-    return finished
+    match status:
+        case VisitStatus.DRAFT:
+            return QueueStatus.IN_PROGRESS
+        case VisitStatus.ABANDONED:
+            return QueueStatus.ABANDONED
+        case VisitStatus.PAPER:
+            return QueueStatus.PAPER
+        case VisitStatus.SIGNED:
+            return _finished(QueueStatus.SIGNED, flags)
+        case VisitStatus.CONSENT_ON_FILE:
+            return _finished(QueueStatus.CONSENT_ON_FILE, flags)
+        case _:
+            assert_never(status)
+
+
+def _finished(status: QueueStatus, flags: tuple[RaisedFlag, ...]) -> QueueStatus:
+    return QueueStatus.NEEDS_REVIEW if any(flag.open for flag in flags) else status
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class QueueEntry:
     document_number: str
     patient_name: str
     birth_date: str
-    visit_status: str  # as stored: draft, signed, paper, consent_on_file, abandoned
+    visit_status: str  # as stored: a VisitStatus, or a newer kiosk's status this one does not know
     kiosk_id: str
     language: str
     started_at: dt.datetime

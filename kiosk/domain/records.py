@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass
 
 from kiosk.domain.visit import QuizResult, Reading
+
+
+class VisitStatus(enum.StrEnum):
+    """Where a stored visit stands: the ``status`` column of the visits table.
+
+    The database keeps the plain values (a StrEnum member equals its string), so no migration
+    goes with this type; a value this kiosk does not know (a newer kiosk's, on a shared database)
+    is still read as text, never refused (see :func:`kiosk.domain.console.queue_status`).
+    """
+
+    DRAFT = "draft"  # being answered, or interrupted: the only status whose answers may change
+    SIGNED = "signed"  # signed at the kiosk: never updated again (the database refuses it)
+    PAPER = "paper"  # closed without an electronic signature: staff bring the paper form
+    CONSENT_ON_FILE = "consent_on_file"  # closed after review: an earlier consent is current
+    ABANDONED = "abandoned"  # a draft purged after the retention time: no answers, no name
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from kiosk.domain.export_model import (
     ExportedVisit,
 )
 from kiosk.domain.model import Form, Packet
+from kiosk.domain.records import VisitStatus
 from kiosk.storage.console import raised_flags
 from kiosk.storage.models import (
     AnswerRecord,
@@ -40,7 +41,6 @@ from kiosk.storage.models import (
 )
 from kiosk.storage.repository import CONSENT_PDF, decode_value, document_number, signed_consent
 
-PURGED = "abandoned"
 BATCH = 100  # visits read per round trip; bounds the PDFs held in memory at once
 
 _Row = TypeVar("_Row", AnswerRecord, ScoreRecord, ConsentRecord, DocumentRecord)
@@ -78,7 +78,7 @@ def iter_visits(
     include_pdf: bool = True,
 ) -> Iterator[ExportedVisit]:
     """Like :func:`collect_visits`, one visit at a time, reading the records in batches."""
-    query = select(VisitRecord).where(VisitRecord.status != PURGED)
+    query = select(VisitRecord).where(VisitRecord.status != VisitStatus.ABANDONED)
     if since is not None:
         query = query.where(VisitRecord.started_at >= since)
     if until is not None:

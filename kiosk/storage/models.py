@@ -56,9 +56,9 @@ class VisitRecord(Base):
     language: Mapped[str] = mapped_column(String(8))
     packet_id: Mapped[str] = mapped_column(String(64))
     packet_version: Mapped[int] = mapped_column(Integer)
-    # draft | signed | paper | consent_on_file (closed after review: the consent signed in an
-    # earlier visit is still current, see storage.reconsent) | abandoned (a purged draft: no
-    # answers, no name)
+    # A kiosk.domain.records.VisitStatus value. Read back as text, not as the enum: a newer kiosk
+    # sharing the database may write a status this one does not know, and staff must still see
+    # that visit (kiosk.domain.console.queue_status).
     status: Mapped[str] = mapped_column(String(16), index=True)
     patient_name: Mapped[str] = mapped_column(String(200), default="")
     # The name folded for search (lower case, no accents, single spaces): see storage.search.

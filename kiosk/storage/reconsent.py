@@ -15,12 +15,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.domain.reconsent import ConsentNeed, ConsentVersion, PriorConsent, decide
+from kiosk.domain.records import VisitStatus
 from kiosk.storage.models import ConsentRecord, VisitRecord
 from kiosk.storage.repository import close_draft, get_visit
 from kiosk.storage.search import fold_name
-
-CONSENT_ON_FILE = "consent_on_file"
-"""The status of a visit closed after review because the patient's consent is still current."""
 
 
 def _signed_at(record: ConsentRecord) -> dt.datetime:
@@ -66,7 +64,7 @@ def prior_consent(
         .where(
             VisitRecord.name_search == folded,
             VisitRecord.birth_date == birth_date,
-            VisitRecord.status == "signed",
+            VisitRecord.status == VisitStatus.SIGNED,
             ~exists().where(correction.supersedes_id == ConsentRecord.id),
         )
     )
@@ -134,4 +132,4 @@ def record_consent_on_file(session: Session, visit_id: str, *, now: dt.datetime)
         repository.NotFoundError: when no visit has that id.
         ValueError: when the visit is no longer a draft.
     """
-    close_draft(session, visit_id, status=CONSENT_ON_FILE, now=now)
+    close_draft(session, visit_id, status=VisitStatus.CONSENT_ON_FILE, now=now)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.domain.model import AnswerValue, ConsentDocument, FlagRule, Form, Notice, Packet
-from kiosk.domain.records import SignedConsent
+from kiosk.domain.records import SignedConsent, VisitStatus
 from kiosk.domain.scoring import ScoreReport
 from kiosk.domain.visit import QuizAttempt, QuizResult, Reading, Signing
 from kiosk.storage import audit as audit_chain
@@ -68,7 +68,7 @@ def start_visit(
         language=language,
         packet_id=packet.id,
         packet_version=packet.version,
-        status="draft",
+        status=VisitStatus.DRAFT,
         started_at=now,
         updated_at=now,
     )
@@ -161,7 +161,7 @@ def list_drafts(session: Session, *, since: dt.datetime) -> list[DraftVisit]:
     """Drafts started since ``since`` (e.g. today's), most recently touched first."""
     rows = session.scalars(
         select(VisitRecord)
-        .where(VisitRecord.status == "draft", VisitRecord.started_at >= since)
+        .where(VisitRecord.status == VisitStatus.DRAFT, VisitRecord.started_at >= since)
         .order_by(VisitRecord.updated_at.desc())
     )
     return [
@@ -357,7 +357,7 @@ def record_consent(
 ) -> ConsentRecord:
     """Store the signed consent and mark the visit signed."""
     visit = get_visit(session, visit_id)
-    if visit.status != "draft":
+    if visit.status != VisitStatus.DRAFT:
         raise ValueError("this visit is already signed")
     record = ConsentRecord(
         visit_id=visit_id,
@@ -386,7 +386,7 @@ def record_consent(
         reading_json=json.dumps([r.as_json() for r in signing.reading]),
     )
     session.add(record)
-    visit.status = "signed"
+    visit.status = VisitStatus.SIGNED
     visit.finished_at = now
     visit.updated_at = now
     session.flush()
@@ -427,7 +427,7 @@ def load_consent(session: Session, visit_id: str) -> SignedConsent | None:
 PAPER_FLAG = "paper_consent_requested"
 
 
-def close_draft(session: Session, visit_id: str, *, status: str, now: dt.datetime) -> None:
+def close_draft(session: Session, visit_id: str, *, status: VisitStatus, now: dt.datetime) -> None:
     """Finish a draft visit without a signature (``paper``, ``consent_on_file``).
 
     Raises:
@@ -435,7 +435,7 @@ def close_draft(session: Session, visit_id: str, *, status: str, now: dt.datetim
         ValueError: when the visit is no longer a draft.
     """
     visit = get_visit(session, visit_id)
-    if visit.status != "draft":
+    if visit.status != VisitStatus.DRAFT:
         raise ValueError("this visit is already closed")
     visit.status = status
     visit.finished_at = now
@@ -446,7 +446,7 @@ def record_paper_choice(
     session: Session, visit_id: str, *, consent: ConsentDocument, now: dt.datetime
 ) -> None:
     """The patient chose paper: no electronic signature; the visit waits for staff."""
-    close_draft(session, visit_id, status="paper", now=now)
+    close_draft(session, visit_id, status=VisitStatus.PAPER, now=now)
     _raise_flag(session, visit_id, consent.id, PAPER_FLAG, "review", now)
 
 
@@ -499,14 +499,14 @@ def purge_abandoned_drafts(
     stale = list(
         session.scalars(
             select(VisitRecord).where(
-                VisitRecord.status == "draft", VisitRecord.updated_at < idle_since
+                VisitRecord.status == VisitStatus.DRAFT, VisitRecord.updated_at < idle_since
             )
         )
     )
     for visit in stale:
         for table in (AnswerRecord, ScoreRecord, FlagRecord, QuizAttemptRecord):
             session.execute(delete(table).where(table.visit_id == visit.id))
-        visit.status = "abandoned"
+        visit.status = VisitStatus.ABANDONED
         visit.patient_name = visit.name_search = visit.birth_date = ""
         visit.updated_at = now
         audit(

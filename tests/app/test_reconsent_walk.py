@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
 from kiosk.domain.model import Packet
+from kiosk.domain.records import VisitStatus
 from kiosk.storage import reconsent, repository
 from kiosk.storage.models import ConsentRecord, DocumentRecord, VisitRecord
-from kiosk.storage.reconsent import CONSENT_ON_FILE
 from kiosk.ui.screens.consent import SectionScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.review import ReviewScreen
@@ -75,7 +75,7 @@ def test_a_current_consent_is_not_asked_again(
 
     with Session(k.engine()) as session:
         record = _new_visit(session, earlier)
-        assert (record.status, record.finished_at) == (CONSENT_ON_FILE, CLINIC_TIME)
+        assert (record.status, record.finished_at) == (VisitStatus.CONSENT_ON_FILE, CLINIC_TIME)
         assert not session.scalars(
             select(ConsentRecord).where(ConsentRecord.visit_id == record.id)
         ).all()

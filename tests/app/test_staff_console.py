@@ -388,6 +388,9 @@ def test_a_finished_visit_with_an_open_flag_needs_review(
     entry = queue_of(console).entries[0]
     assert entry.status is QueueStatus.PAPER  # the front desk must bring the paper form
     assert row_texts(queue_of(console))[0][4] == "⚠ 1 urgent · ⚠ 1 review"
+    detail = open_row(console, "Paper Patient")
+    paper = "The patient chose to sign on paper. Give them the paper consent form."
+    assert paper in labels(detail)
 
 
 # --- preview and print a real signed consent ------------------------------------------------------

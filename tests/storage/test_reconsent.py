@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from kiosk.domain.model import Packet
 from kiosk.domain.reconsent import NeedKind, PriorConsent
+from kiosk.domain.records import VisitStatus
 from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.visit import Signing
 from kiosk.storage import repository
 from kiosk.storage.db import Database
 from kiosk.storage.models import ConsentRecord
 from kiosk.storage.reconsent import (
-    CONSENT_ON_FILE,
     consent_need_for_visit,
     prior_consent,
     record_consent_on_file,
@@ -197,7 +197,7 @@ def test_a_visit_closed_with_its_consent_on_file(db: Database, packet: Packet) -
         record_consent_on_file(session, today, now=CLINIC_TIME)
     with db.begin() as session:
         visit = repository.get_visit(session, today)
-        assert (visit.status, visit.finished_at) == (CONSENT_ON_FILE, CLINIC_TIME)
+        assert (visit.status, visit.finished_at) == (VisitStatus.CONSENT_ON_FILE, CLINIC_TIME)
         with pytest.raises(ValueError, match="already closed"):
             record_consent_on_file(session, today, now=CLINIC_TIME)
     with db.begin() as session:

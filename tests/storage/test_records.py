@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, String, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kiosk import paths
 from kiosk.domain.model import Packet
+from kiosk.domain.records import VisitStatus
 from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.visit import Signing
 from kiosk.storage import audit, migrate, repository
@@ -455,6 +456,22 @@ def test_abandoned_drafts_are_purged_and_audited_signed_visits_are_kept(
     assert ("visit.purged", old) in events
     assert [e for e in events if e[0] == "visit.purged"] == [("visit.purged", old)]
     assert _verify(db).ok
+
+
+def test_every_visit_status_is_stored_as_its_text(db: Database, packet: Packet) -> None:
+    """No migration came with VisitStatus: each member must reach the column as its value (not
+    its name, which a driver's enum support could send) and fit it."""
+    column = inspect(VisitRecord).columns["status"].type
+    assert isinstance(column, String) and column.length is not None
+    assert max(len(status) for status in VisitStatus) <= column.length
+    ids = {status: add_draft(db, packet, f"Ana {status.name}") for status in VisitStatus}
+    with db.begin() as session:
+        for status, visit_id in ids.items():
+            repository.get_visit(session, visit_id).status = status
+    with db.begin() as session:
+        rows = session.execute(text("SELECT id, status FROM visits")).all()
+    stored = {visit_id: status for visit_id, status in rows}
+    assert stored == {visit_id: status.value for status, visit_id in ids.items()}
 
 
 @pytest.mark.parametrize(

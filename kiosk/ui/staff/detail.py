@@ -21,6 +21,7 @@ from kiosk.domain.answer_text import answer_text
 from kiosk.domain.console import STATUS_LABELS, RaisedFlag, VisitDetail
 from kiosk.domain.findings import comprehension_rows, reading_rows
 from kiosk.domain.model import Packet
+from kiosk.domain.records import VisitStatus
 from kiosk.ui.screens.base import label
 from kiosk.ui.staff.login import push_button
 from kiosk.ui.staff.style import SEVERITY_COLOURS, STATUS_COLOURS
@@ -200,12 +201,15 @@ class VisitDetailView(QWidget):
         card.setObjectName("consentCard")
         consent = self.detail.consent
         if consent is None:
-            status = self.detail.entry.visit_status
-            words = {
-                "paper": "The patient chose to sign on paper. Give them the paper consent form.",
-                "consent_on_file": "Not asked again: the patient's earlier consent is current.",
-            }.get(status, "Not signed yet.")
-            layout.addWidget(label(words))
+            unsigned: dict[str, str] = {
+                VisitStatus.PAPER: (
+                    "The patient chose to sign on paper. Give them the paper consent form."
+                ),
+                VisitStatus.CONSENT_ON_FILE: (
+                    "Not asked again: the patient's earlier consent is current."
+                ),
+            }
+            layout.addWidget(label(unsigned.get(self.detail.entry.visit_status, "Not signed yet.")))
             return card
         rows = [
             ("Document", f"{consent.document_id}, version {consent.version}"),
