@@ -27,6 +27,7 @@ from kiosk.app.clock import Clock, local_now
 from kiosk.app.flow import FlowConfig, VisitFlow
 from kiosk.app.idle import IdleWatcher
 from kiosk.app.instance import acquire_single_instance
+from kiosk.app.service import SAVE_FAILED
 from kiosk.config import Settings
 from kiosk.documents.seal import Certificates, init_certificates
 from kiosk.domain.loader import load_packet
@@ -276,14 +277,24 @@ class StaffAccess(QObject):
         if result is None:
             panel.refuse(refusal)
             return
+        drafts = self._todays_drafts(self.clock())
+        if drafts is None:  # the same kind message as when the PIN itself cannot be checked
+            panel.refuse(self.flow.say(SAVE_FAILED))
+            return
         self.staff_id = result.staff_id
-        self._open_menu(result.display_name, self.clock())
+        self._open_menu(result.display_name, drafts)
 
-    def _open_menu(self, staff_name: str, now: dt.datetime) -> None:
+    def _todays_drafts(self, now: dt.datetime) -> list[DraftEntry] | None:
+        """Today's unfinished visits but the one on screen, for the resume list; None when the
+        records cannot be read (only the error's type is logged: its message may hold a name)."""
         start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        with self.sessions.begin() as session:
-            drafts = repository.list_drafts(session, since=start_of_day)
-        entries = [
+        try:
+            with self.sessions.begin() as session:
+                drafts = repository.list_drafts(session, since=start_of_day)
+        except SQLAlchemyError as exc:
+            log.error("could not read the unfinished visits: %s", type(exc).__name__)
+            return None
+        return [
             DraftEntry(
                 d.visit_id,
                 f"{d.patient_name or '—'} · {d.birth_date or '—'} · "
@@ -292,6 +303,8 @@ class StaffAccess(QObject):
             for d in drafts
             if d.visit_id != self.flow.visit_id
         ]
+
+    def _open_menu(self, staff_name: str, entries: list[DraftEntry]) -> None:
         menu = StaffMenu(self.window.stack, self.flow.texts, staff_name, entries)
         menu.resume_requested.connect(self._resume)
         menu.exit_requested.connect(self._exit)
