@@ -94,6 +94,35 @@ def test_remove_takes_out_that_row_only(qtbot: QtBot, show: Show, texts_en: Text
     assert widget.value() == [{"name": "", "dose": ""}]  # never an empty, untypeable list
 
 
+def test_a_row_added_after_a_removal_gets_names_of_its_own(
+    qtbot: QtBot, show: Show, texts_en: Texts
+) -> None:
+    widget = ListAnswer(MEDICINES, texts_en)
+    widget.set_value(({"name": "A", "dose": ""}, {"name": "B", "dose": ""}))
+    show(widget)
+    [remove] = widget.rows[0][0].findChildren(QPushButton, "removeRow")
+    tap(qtbot, remove)
+    settle(qtbot)
+    tap(qtbot, widget.add_button)
+    settle(qtbot)
+    fields = [edit for row in edits(widget) for edit in row.values()]
+    names = [edit.objectName() for edit in fields]
+    assert len(fields) == 4
+    assert len(set(names)) == len(names), names
+    assert widget.findChild(QLineEdit, names[0]) is fields[0]  # found by name: the shown row
+    # and a screen reader hears the rows as they now stand
+    assert [edit.accessibleName() for edit in fields] == [
+        "Medicine name (1)",
+        "How much and how often (you may skip this) (1)",
+        "Medicine name (2)",
+        "How much and how often (you may skip this) (2)",
+    ]
+    assert [b.accessibleName() for b in widget.findChildren(QPushButton, "removeRow")] == [
+        "Remove (1)",
+        "Remove (2)",
+    ]
+
+
 def test_list_round_trips_and_labels_fields(show: Show, texts_es: Texts) -> None:
     widget = ListAnswer(MEDICINES, texts_es)
     rows = ({"name": "Metformina", "dose": "500 mg"},)

@@ -418,6 +418,9 @@ class ListAnswer(AnswerWidget):
     def __init__(self, item: Item, texts: Texts) -> None:
         super().__init__(item, texts)
         self.rows: list[tuple[QWidget, dict[str, QLineEdit]]] = []
+        # Rows ever made: names each row's fields, never reused (a removed row's number is not
+        # len(rows) + 1 later, or the next row would share a name with one still shown).
+        self._rows_made = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(16)
@@ -434,7 +437,8 @@ class ListAnswer(AnswerWidget):
 
     def add_row(self, values: dict[str, str] | None = None) -> dict[str, QLineEdit]:
         """Add one row of fields (filled from ``values``) and return its fields."""
-        number = len(self.rows) + 1
+        self._rows_made += 1
+        serial = self._rows_made
         frame = QFrame()
         frame.setObjectName("listRow")
         grid = QGridLayout(frame)
@@ -443,13 +447,11 @@ class ListAnswer(AnswerWidget):
         grid.setVerticalSpacing(6)
         edits: dict[str, QLineEdit] = {}
         for column_index, column in enumerate(self.item.columns):
-            caption = self.texts.local(column.text)
-            if not column.required:
-                caption += " " + self.texts("answers.optional_short")
+            caption = self._caption(column.id)
             title = QLabel(caption)
             title.setObjectName("hintText")
             title.setWordWrap(True)
-            edit = _line_edit(f"row{number}_{column.id}_{self.item.id}", f"{caption} ({number})")
+            edit = _line_edit(f"row{serial}_{column.id}_{self.item.id}", caption)
             edit.setText((values or {}).get(column.id, ""))  # no length cap: see TextAnswer
             edit.textChanged.connect(self.changed)
             title.setBuddy(edit)
@@ -459,14 +461,31 @@ class ListAnswer(AnswerWidget):
             edits[column.id] = edit
         remove = QPushButton(self.texts("answers.remove_row"))
         remove.setObjectName("removeRow")
-        remove.setAccessibleName(f"{self.texts('answers.remove_row')} ({number})")
         remove.setCursor(Qt.CursorShape.PointingHandCursor)
         remove.clicked.connect(lambda: self._remove(frame))
         grid.addWidget(remove, 1, len(self.item.columns))
         self.rows_layout.addWidget(frame)
         self.rows.append((frame, edits))
+        self._number_rows()
         self.add_button.setEnabled(len(self.rows) < self.item.max_rows)
         return edits
+
+    def _caption(self, column_id: str) -> str:
+        column = next(c for c in self.item.columns if c.id == column_id)
+        caption = self.texts.local(column.text)
+        if not column.required:
+            caption += " " + self.texts("answers.optional_short")
+        return caption
+
+    def _number_rows(self) -> None:
+        """Accessible names say which row a field is in, as the rows stand now: "Medicine name
+        (2)" is the second row shown, also after a row above it was removed."""
+        remove_word = self.texts("answers.remove_row")
+        for position, (frame, edits) in enumerate(self.rows, start=1):
+            for column_id, edit in edits.items():
+                edit.setAccessibleName(f"{self._caption(column_id)} ({position})")
+            for remove in frame.findChildren(QPushButton, "removeRow"):
+                remove.setAccessibleName(f"{remove_word} ({position})")
 
     def _add_and_focus(self) -> None:
         edits = self.add_row()
@@ -479,6 +498,7 @@ class ListAnswer(AnswerWidget):
         frame.deleteLater()
         if not self.rows:
             self.add_row()
+        self._number_rows()
         self.add_button.setEnabled(len(self.rows) < self.item.max_rows)
         self.changed.emit()
 
