@@ -68,7 +68,7 @@ from kiosk.documents import layout
 from kiosk.documents.consent_pdf import ConsentPdfData, consent_answer_rows, render_consent_pdf
 from kiosk.documents.seal import Certificates, check_seal
 from kiosk.documents.summary_pdf import render_summary_pdf, summary_data
-from kiosk.domain.answer_text import AnswerWords
+from kiosk.domain.answer_text import AnswerWords, answer_text
 from kiosk.domain.answers import AnswerProblem, Checked, validate
 from kiosk.domain.model import AnswerValue, Item, ItemType, Packet
 from kiosk.domain.strings import Strings
@@ -77,7 +77,6 @@ from kiosk.storage import repository
 from kiosk.storage.db import open_database
 from kiosk.storage.models import VisitRecord
 from kiosk.storage.search import fold_name
-from kiosk.ui.format import answer_text
 from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.question import QuestionScreen
@@ -881,14 +880,14 @@ def test_hostile_visits_are_signed_sealed_and_printed_literally(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Two whole visits through the GUI: stored by the contract, shown on review (in the words
-    of kiosk.ui.format) and on the signature screen as stored, both PDFs sealed and verified,
-    every answer printed literally."""
+    of kiosk.domain.answer_text) and on the signature screen as stored, both PDFs sealed and
+    verified, every answer printed literally."""
     k = kiosk
     items = {item.id: item for form in packet.forms for item in form.items}
     certificates = Certificates(paths.key_dir())
     plain = dict(zip(("consent", "summary"), _documents(packet, strings, PATIENT), strict=True))
     failures: list[str] = []
-    words = Texts(strings, "en")
+    words = AnswerWords.from_strings(strings, "en")
     for number, hostile in enumerate(WALKS):
         visit_id, reviewed = _walk(k, packet, hostile)
         with Session(k.engine()) as session:
