@@ -21,7 +21,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.documents.consent_pdf import ConsentPdfData, render_consent_pdf
 from kiosk.documents.fhir import visit_bundle
-from kiosk.documents.summary_pdf import SectionSpec, render_summary_pdf, summary_data
+from kiosk.documents.summary_pdf import render_summary_pdf, summary_data
 from kiosk.domain.answer_text import CELL, LINE, AnswerWords, answer_text
 from kiosk.domain.answers import AnswerProblem, Checked, validate
 from kiosk.domain.export_model import ExportedAnswer, ExportedForm, ExportedVisit
@@ -37,6 +37,7 @@ from kiosk.domain.model import (
     Packet,
     Page,
     Section,
+    SummaryGroup,
 )
 from kiosk.domain.strings import Strings
 from kiosk.ui.texts import Texts
@@ -288,7 +289,13 @@ def test_the_consent_pdf_prints_the_answer_row(
 def test_the_clinician_summary_prints_the_answer(strings: Strings, item_type: ItemType) -> None:
     s = sample(item_type)
     form = Form(FORM_ID, 1, _text("Walk", "Paseo"), (Page("page", (s.item,)),))
-    packet = Packet("walk_packet", 1, (form,), _consent())
+    packet = Packet(
+        "walk_packet",
+        1,
+        (form,),
+        _consent(),
+        summary_sections=(SummaryGroup("Answers", (s.item.id,)),),
+    )
     data = summary_data(
         packet,
         {s.item.id: s.stored},
@@ -300,7 +307,6 @@ def test_the_clinician_summary_prints_the_answer(strings: Strings, item_type: It
         language="es",
         kiosk_id="lobby-1",
         consent_status="Not signed yet",
-        sections=(SectionSpec("Answers", (FORM_ID,)),),
         strings=strings,
     )
     shown = _pdf_text(render_summary_pdf(data))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from kiosk.documents.summary_pdf import flagged_items
 from kiosk.domain.loader import check_paths, load_packet
 from kiosk.domain.model import (
     LANGUAGES,
@@ -141,6 +142,16 @@ def test_every_yaml_file_is_part_of_the_packet(packet: Packet) -> None:
     ids = {form.id for form in packet.forms} | {packet.consent.id}
     stems = {path.stem for path in FORMS_DIR.glob("*.yaml")} - {"packet"}
     assert stems == ids
+
+
+def test_the_clinician_summary_shows_every_answer_a_form_flag_looks_at(packet: Packet) -> None:
+    """A flag in the summary's flags box points at a shaded answer below it: every question a
+    form's flag reads is in one of the packet's ``summary_sections`` (the consent's flags read
+    the attestations, printed on the consent PDF instead)."""
+    flagged = flagged_items(packet, [rule.id for form in packet.forms for rule in form.flags])
+    shown = {item_id for group in packet.summary_sections for item_id in group.items}
+    assert {"heart_conditions", "phq9_9", "has_driver", "last_food"} <= flagged
+    assert flagged - shown == set()
 
 
 def test_identity_items(packet: Packet) -> None:

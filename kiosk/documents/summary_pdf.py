@@ -2,10 +2,11 @@
 
 Flags come first, in a coloured box (urgent, then review, then info), because they decide whether
 the infusion can start on time; then every score with its band; then the answers a clinician
-checks before an infusion (contraindications, medicines, allergies, the ride home, last food and
-drink). Labels, band names and flag messages are taken from the form files, so the summary says
-exactly what the clinical team reviewed there; choice answers show the choice's English label,
-never the stored value.
+checks before an infusion, in the sections the packet declares (``summary_sections`` in
+``forms/packet.yaml``: contraindications, medicines, allergies, the ride home, last food and
+drink). Section titles, labels, band names and flag messages are taken from the form files, so the
+summary says exactly what the clinical team reviewed there; choice answers show the choice's
+English label, never the stored value.
 
 The clinician reads English, but patient-entered text may be anything (markup, other scripts,
 control characters): it is escaped with the consent PDF's helpers and long text wraps and splits
@@ -67,6 +68,7 @@ from kiosk.domain.model import (
     ItemType,
     Not,
     Packet,
+    SummaryGroup,
 )
 from kiosk.domain.strings import Strings, load_strings
 
@@ -135,28 +137,6 @@ class SummaryPdfData:
     sections: tuple[SummarySection, ...] = ()
 
 
-@dataclass(frozen=True)
-class SectionSpec:
-    """Which answers a summary section shows: each source is a form id (all its questions, in
-    order) or an item id. Sources the packet lacks are skipped, so clinics may trim forms."""
-
-    title: str
-    sources: tuple[str, ...]
-
-
-DEFAULT_SECTIONS: tuple[SectionSpec, ...] = (
-    SectionSpec(
-        "Contraindications and health history",
-        ("medical_history", "ketamine_before_result", "phq9_9"),
-    ),
-    SectionSpec("Medicines", ("takes_medicines", "current_medicines", "medicines_of_interest")),
-    SectionSpec("Allergies", ("has_allergies", "allergies")),
-    SectionSpec("Ride home", ("has_driver", "driver_name", "driver_phone")),
-    SectionSpec("Last food and drink", ("infusion_day",)),
-)
-"""What a clinician checks before a ketamine infusion (forms/medical_history.yaml and the rest)."""
-
-
 # --- building the data from the domain -----------------------------------------------------------
 
 
@@ -174,7 +154,6 @@ def summary_data(
     consent_status: str,
     patient_name: str | None = None,
     birth_date: str | None = None,
-    sections: Sequence[SectionSpec] = DEFAULT_SECTIONS,
     strings: Strings | None = None,
 ) -> SummaryPdfData:
     """Build the summary from a visit's answers, stored scores and raised flag ids.
@@ -182,6 +161,7 @@ def summary_data(
     Every score rule of the packet gets a row (one without a stored score says so, never a silent
     0). Flag ids are looked up in the packet's forms and consent; an id no form describes is still
     shown, for review. Name and date of birth default to the answers of the identity items.
+    The answer sections are the packet's ``summary_sections`` (``forms/packet.yaml``).
     Answers are spelled in English with ``strings`` (the bundled strings table by default), the
     way the review screen and the staff console spell them.
     """
@@ -203,7 +183,9 @@ def summary_data(
         consent_status=consent_status,
         scores=_score_rows(packet, list(scores)),
         flags=_flag_rows(packet, raised),
-        sections=tuple(_section(packet, answers, spec, flagged, words) for spec in sections),
+        sections=tuple(
+            _section(packet, answers, group, flagged, words) for group in packet.summary_sections
+        ),
     )
 
 
@@ -273,7 +255,7 @@ def _compares(condition: Condition) -> Iterator[Compare]:
 def _section(
     packet: Packet,
     answers: Mapping[str, AnswerValue],
-    spec: SectionSpec,
+    group: SummaryGroup,
     flag_items: frozenset[str],
     words: AnswerWords,
 ) -> SummarySection:
@@ -281,7 +263,8 @@ def _section(
     labels = _question_labels(packet)
     rows: list[tuple[str, str]] = []
     flagged: set[int] = set()
-    for item in _resolve(packet, spec.sources):
+    items = {item.id: item for form in packet.forms for item in form.items}
+    for item in (items[item_id] for item_id in group.items):  # ids the loader checked
         if item.id not in visible:
             continue  # skip logic hid it: the patient was never asked
         value = answers.get(item.id)
@@ -291,19 +274,7 @@ def _section(
         if item.id in flag_items:
             flagged.add(len(rows))
         rows.append((labels[item.id], answer_text(item, value, words)))
-    return SummarySection(spec.title, tuple(rows), frozenset(flagged))
-
-
-def _resolve(packet: Packet, sources: Sequence[str]) -> list[Item]:
-    forms = {form.id: form for form in packet.forms}
-    items = {item.id: item for form in packet.forms for item in form.items}
-    resolved: dict[str, Item] = {}
-    for source in sources:
-        if source in forms:
-            resolved.update((item.id, item) for item in forms[source].items)
-        elif source in items:
-            resolved[source] = items[source]
-    return list(resolved.values())
+    return SummarySection(group.title, tuple(rows), frozenset(flagged))
 
 
 def _question_labels(packet: Packet) -> dict[str, str]:

@@ -43,6 +43,7 @@ from kiosk.domain.model import (
     ScoreRule,
     Section,
     Severity,
+    SummaryGroup,
 )
 from kiosk.domain.model import TEXT_VALUES as TEXT_VALUE_NAMES
 
@@ -1205,7 +1206,10 @@ def load_packet(directory: Path, values: Mapping[str, str] | None = None) -> Pac
     r = _Reader(str(packet_path))
     packet = None
     if r.keys(
-        packet_data, "packet", ("kind", "id", "version", "forms", "consent"), ("consent_answers",)
+        packet_data,
+        "packet",
+        ("kind", "id", "version", "forms", "consent"),
+        ("consent_answers", "summary_sections"),
     ):
         forms: list[Form] = []
         seq = r.sequence(packet_data["forms"], r.line_of(packet_data, "forms"), "packet 'forms'")
@@ -1232,6 +1236,7 @@ def load_packet(directory: Path, values: Mapping[str, str] | None = None) -> Pac
             )
         _check_packet_items(r, packet_data, forms)
         consent_answers = _consent_answers(r, packet_data, forms)
+        summary_sections = _summary_sections(r, packet_data, forms)
         if consent is not None:
             packet = Packet(
                 id=r.identifier(packet_data, "id", "packet"),
@@ -1239,6 +1244,7 @@ def load_packet(directory: Path, values: Mapping[str, str] | None = None) -> Pac
                 forms=tuple(forms),
                 consent=consent,
                 consent_answers=consent_answers,
+                summary_sections=summary_sections,
             )
     problems.extend(r.problems)
     if problems or packet is None:
@@ -1266,6 +1272,48 @@ def _consent_answers(r: _Reader, data: _LineMap, forms: list[Form]) -> tuple[str
         else:
             ids.append(str(item_id))
     return tuple(ids)
+
+
+def _summary_sections(r: _Reader, data: _LineMap, forms: list[Form]) -> tuple[SummaryGroup, ...]:
+    """The clinician summary's sections: a title and the forms or questions each shows.
+
+    A form id stands for every question of that form, in order; the ids are checked like every
+    other reference, so a misspelt one is a problem here instead of an empty section on paper.
+    """
+    by_form = {form.id: [item.id for item in form.items] for form in forms}
+    questions = {item_id for ids in by_form.values() for item_id in ids}
+    groups: list[SummaryGroup] = []
+    for number, (section, _) in enumerate(r.each(data, "summary_sections", "packet"), 1):
+        written = r.string(section, "title", "summary section")
+        title = (written or "").strip()
+        where = f"summary section {_shown(title)}" if title else f"summary section {number}"
+        if not r.keys(section, where, ("title", "show")):
+            continue
+        if written is not None and not title:
+            r.problem(r.line_of(section, "title"), f"{where} has an empty 'title'")
+        show_line = r.line_of(section, "show")
+        seq = r.sequence(section["show"], show_line, f"{where} 'show'")
+        if seq is not None and not seq:
+            r.problem(show_line, f"{where} shows nothing; list a form or a question")
+        items: list[str] = []
+        for name, name_line in zip(seq or (), (seq.item_lines if seq else ()), strict=True):
+            if not isinstance(name, str):
+                r.problem(name_line, f"{where} shows {_shown(name)}; list form or question ids")
+                continue
+            shown = by_form.get(name, [name] if name in questions else None)
+            if shown is None:
+                r.problem(
+                    name_line,
+                    f"{where} shows '{name}', which is neither a form of the packet nor a "
+                    f"question in one{suggest(name, [*by_form, *questions])}",
+                )
+                continue
+            again = [item_id for item_id in shown if item_id in items]
+            if again:
+                r.problem(name_line, f"{where} shows '{again[0]}' twice")
+            items.extend(item_id for item_id in shown if item_id not in items)
+        groups.append(SummaryGroup(title, tuple(items)))
+    return tuple(groups)
 
 
 def _check_packet_items(r: _Reader, data: _LineMap, forms: list[Form]) -> None:

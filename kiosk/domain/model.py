@@ -335,6 +335,22 @@ class ConsentDocument:
         return "\n\n".join(parts)
 
 
+# --- packet -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryGroup:
+    """One titled section of answers on the clinician summary (``summary_sections`` in the
+    packet file), printed after the flags and the scores.
+
+    The file lists form ids (every question of that form) and question ids; the loader checks
+    each and expands the forms, so ``items`` holds question ids of the packet only, each once.
+    """
+
+    title: str  # English only: the clinician summary is written for the clinical team
+    items: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Packet:
     """What a visit contains: which forms in which order, then which consent."""
@@ -344,6 +360,7 @@ class Packet:
     forms: tuple[Form, ...]
     consent: ConsentDocument
     consent_answers: tuple[str, ...] = ()  # item ids printed on the consent PDF with its text
+    summary_sections: tuple[SummaryGroup, ...] = ()  # the clinician summary's answers
 
     def form(self, form_id: str) -> Form:
         """Return the packet's form called ``form_id``."""

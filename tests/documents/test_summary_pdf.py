@@ -29,7 +29,7 @@ from kiosk.documents.summary_pdf import (
     summary_data,
 )
 from kiosk.domain.findings import NOT_SCORED
-from kiosk.domain.model import AnswerValue, Packet
+from kiosk.domain.model import AnswerValue, Packet, SummaryGroup
 from kiosk.domain.scoring import score_forms
 from kiosk.domain.strings import Strings
 from kiosk.storage.repository import PAPER_FLAG, StoredScore
@@ -282,6 +282,36 @@ def test_answers_that_raised_a_flag_are_marked(packet: Packet) -> None:
     assert any("High blood pressure" in answer for answer in flagged)
     assert "Every day or almost every day" in flagged
     assert "Female" not in flagged
+
+
+def test_the_sections_are_the_packets_summary_sections(packet: Packet) -> None:
+    shipped = [section.title for section in _data(packet).sections]
+    assert shipped == [
+        "Contraindications and health history",
+        "Medicines",
+        "Allergies",
+        "Ride home",
+        "Last food and drink",
+    ]
+    assert shipped == [group.title for group in packet.summary_sections]
+
+    # a clinic's own packet: its sections, its order, nothing else
+    own = dataclasses.replace(
+        packet,
+        summary_sections=(
+            SummaryGroup("Pain today", ("pain_now",)),
+            SummaryGroup("Driver", ("driver_name", "has_driver")),
+        ),
+    )
+    pain = packet.form("pain_history").item("pain_now")
+    data = _data(own)
+    assert [(section.title, len(section.rows)) for section in data.sections] == [
+        ("Pain today", 1),
+        ("Driver", 2),
+    ]
+    assert data.sections[0].rows == (
+        (pain.text.get("en"), f"{SYNTHETIC_ANSWERS['pain_now']} / 10"),
+    )
 
 
 def test_answers_are_spelled_like_the_review_in_english(packet: Packet, strings: Strings) -> None:

@@ -532,3 +532,75 @@ def test_the_shipped_packet_prints_the_answers_that_matter_to_consent() -> None:
 
     shipped = load_packet(paths.FORMS_DIR)
     assert {"has_driver", "pregnancy", "last_food", "last_drink"} <= set(shipped.consent_answers)
+
+
+SUMMARY_YAML = """\
+summary_sections:
+  - title: Why they came
+    show:
+      - visit_reason
+      - pain_nwo
+      - intake
+  - title: Pain
+    show: [pain_now]
+"""
+
+
+def test_summary_sections_name_forms_and_questions_the_packet_asks(packet_dir: Path) -> None:
+    """A misspelt id is a problem at its line with the nearest name, never an empty section."""
+    text = PACKET_YAML + SUMMARY_YAML
+    _write(packet_dir, "packet.yaml", text)
+    with pytest.raises(FormError) as caught:
+        load_packet(packet_dir)
+    assert [(p.file, p.line, p.message) for p in caught.value.problems] == [
+        (
+            str(packet_dir / "packet.yaml"),
+            line_of(text, "- pain_nwo"),
+            "summary section 'Why they came' shows 'pain_nwo', which is neither a form of the "
+            "packet nor a question in one; did you mean 'pain_now'?",
+        ),
+        (
+            str(packet_dir / "packet.yaml"),
+            line_of(text, "- intake"),
+            "summary section 'Why they came' shows 'visit_reason' twice",
+        ),
+    ]
+
+    fixed = text.replace("      - pain_nwo\n", "").replace("      - intake\n", "")
+    _write(packet_dir, "packet.yaml", fixed.replace("[pain_now]", "[intake]"))
+    packet = load_packet(packet_dir)
+    why, everything = packet.summary_sections
+    assert (why.title, why.items) == ("Why they came", ("visit_reason",))
+    # a form stands for every question it asks, in its order
+    assert everything.title == "Pain"
+    assert everything.items == tuple(item.id for item in packet.form("intake").items)
+    assert "pain_now" in everything.items
+
+
+def test_summary_sections_need_a_title_and_something_to_show(packet_dir: Path) -> None:
+    text = PACKET_YAML + (
+        "summary_sections:\n"
+        "  - show: [pain_now]\n"
+        "  - title: ' '\n"
+        "    show: []\n"
+        "  - title: Pain\n"
+        "    shows: [pain_now]\n"
+        "  - {title: Odd, show: [{item: pain_now}]}\n"
+    )
+    _write(packet_dir, "packet.yaml", text)
+    with pytest.raises(FormError) as caught:
+        load_packet(packet_dir)
+    assert [(p.line, p.message) for p in caught.value.problems] == [
+        (line_of(text, "- show:"), "summary section 1 is missing 'title'"),
+        (line_of(text, "title: ' '"), "summary section 2 has an empty 'title'"),
+        (line_of(text, "show: []"), "summary section 2 shows nothing; list a form or a question"),
+        (
+            line_of(text, "shows:"),
+            "unknown key 'shows' in summary section 'Pain'; did you mean 'show'?",
+        ),
+        (line_of(text, "title: Pain"), "summary section 'Pain' is missing 'show'"),
+        (
+            line_of(text, "title: Odd"),
+            "summary section 'Odd' shows {'item': 'pain_now'}; list form or question ids",
+        ),
+    ]
