@@ -1,12 +1,14 @@
 # Two commands on a fresh Debian machine:
 #   make run    set everything up and start the kiosk
 #   make test   set everything up and run the whole suite (lint, types, layers, tests)
+# and the edit loop:
+#   make check  lint, types, layers and the domain, storage and visit-service tests (no GUI walks)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test system-deps-run system-deps-test demo screenshots bench clean
+.PHONY: run test check system-deps-run system-deps-test demo screenshots bench clean
 
 run: system-deps-run $(STAMP)
 	$(BIN)/kiosk run $(KIOSK_ARGS)
@@ -17,6 +19,18 @@ test: system-deps-test $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	KIOSK_TEST_DATABASE_URL="$$(PYTHON=$(PYTHON) tools/test-postgres.sh)" $(BIN)/pytest
+
+# The fast lane for the edit loop (about a minute): everything `make test` checks statically, and
+# the tests that need no window. CI runs `make test`, never this alone.
+CHECK_TESTS := tests/domain tests/storage tests/app/test_service.py tests/test_shipped_forms.py \
+	tests/test_import_contracts.py
+check: system-deps-test $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	KIOSK_TEST_DATABASE_URL="$$(PYTHON=$(PYTHON) tools/test-postgres.sh)" \
+		$(BIN)/pytest -q -m "not slow" $(CHECK_TESTS)
 
 demo: system-deps-test $(STAMP)
 	$(BIN)/kiosk demo --out out/demo

@@ -16,6 +16,8 @@ import signal
 import uuid
 from pathlib import Path
 
+import pytest
+
 from kiosk.domain.model import Packet
 from kiosk.storage import audit, repository
 from kiosk.storage.db import open_database
@@ -36,6 +38,7 @@ def _key_dir() -> Path:
     return Path(os.environ["KIOSK_KEY_DIR"])  # the autouse fixture's private key folder
 
 
+@pytest.mark.slow
 def test_a_killed_writer_loses_no_acknowledged_save_and_leaves_no_half_saved_visit(
     sqlite_url: str, packet: Packet
 ) -> None:
