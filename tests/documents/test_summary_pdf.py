@@ -201,11 +201,12 @@ def test_every_score_has_its_value_band_and_loinc(packet: Packet, normal_pdf: by
     assert "Mild" in text and "Minimal" in text and "Negative" in text
 
 
-def test_a_score_that_could_not_be_computed_says_so(packet: Packet) -> None:
+def _without(packet: Packet, item_id: str) -> SummaryPdfData:
+    """The summary of a visit that left ``item_id`` unanswered."""
     answers = {**SYNTHETIC_ANSWERS, **FLAGGED_ANSWERS}
-    del answers["peg_pain"]
+    del answers[item_id]
     scores, flags = _scored(packet, answers)
-    data = summary_data(
+    return summary_data(
         packet,
         answers,
         scores,
@@ -217,6 +218,10 @@ def test_a_score_that_could_not_be_computed_says_so(packet: Packet) -> None:
         kiosk_id="lobby-2",
         consent_status="Not signed yet",
     )
+
+
+def test_a_score_that_could_not_be_computed_says_so(packet: Packet) -> None:
+    data = _without(packet, "peg_pain")
 
     peg = next(score for score in data.scores if score.label.startswith("PEG"))
     assert (peg.value, peg.band) == ("—", NOT_SCORED)
@@ -337,21 +342,7 @@ def test_answers_are_spelled_like_the_review_in_english(packet: Packet, strings:
 
 
 def test_a_question_asked_but_not_answered_says_so(packet: Packet) -> None:
-    answers = {**SYNTHETIC_ANSWERS, **FLAGGED_ANSWERS}
-    del answers["alcohol"]
-    scores, flags = _scored(packet, answers)
-    data = summary_data(
-        packet,
-        answers,
-        scores,
-        flags,
-        clinic_name="Riverbend Pain Clinic",
-        document_id=DOCUMENT_ID,
-        started_at=CLINIC_TIME,
-        language="en",
-        kiosk_id="lobby-2",
-        consent_status="Not signed yet",
-    )
+    data = _without(packet, "alcohol")
     rows = {question: answer for section in data.sections for question, answer in section.rows}
 
     assert rows[packet.form("medical_history").item("alcohol").text.get("en")] == "Not answered"
