@@ -78,7 +78,8 @@ def consent_answers(packet: Packet) -> dict[str, AnswerValue]:
     for question in packet.consent.quiz.questions if packet.consent.quiz else ():
         answers[question.id] = question.correct
     for item in packet.consent.attestations:
-        answers[item.id] = True if item.type is ItemType.AGREE else item.choices[0].value
+        given = item.type in (ItemType.AGREE, ItemType.YES_NO)
+        answers[item.id] = True if given else item.choices[0].value
     return answers
 
 

@@ -132,6 +132,14 @@ def to_signing(service: VisitService, opened: OpenVisit) -> None:
     assert visit.current.kind is StepKind.SIGN
 
 
+def at_signing(service: VisitService) -> OpenVisit:
+    """A new visit, taken to its signature."""
+    opened = service.start("en")
+    assert opened is not None
+    to_signing(service, opened)
+    return opened
+
+
 def status(db: Database, visit_id: str) -> str:
     with db.read() as session:
         return repository.get_visit(session, visit_id).status
@@ -157,9 +165,7 @@ def test_the_service_imports_no_qt() -> None:
 def test_a_whole_visit_through_the_service_signs_and_stores_the_sealed_consent(
     service: VisitService, db: Database, tmp_path: Path
 ) -> None:
-    opened = service.start("en")
-    assert opened is not None
-    to_signing(service, opened)
+    opened = at_signing(service)
     outcome = service.sign(opened, signature())
     assert isinstance(outcome, Finished)
     finished = outcome.finished
@@ -194,9 +200,7 @@ def test_invalid_answers_change_nothing(service: VisitService, db: Database) -> 
 def test_a_trivial_signature_is_refused_and_the_visit_stays_at_signing(
     service: VisitService,
 ) -> None:
-    opened = service.start("en")
-    assert opened is not None
-    to_signing(service, opened)
+    opened = at_signing(service)
     tap = DrawnSignature((((10.0, 10.0), (11.0, 11.0)),), 600.0, 200.0)
     assert service.sign(opened, tap) == Refused(Message("sign.trivial"))
     assert opened.visit.current.kind is StepKind.SIGN and opened.visit.signing is None
@@ -207,9 +211,7 @@ def test_a_failed_paper_save_leaves_the_visit_at_signing_and_it_can_try_again(
 ) -> None:
     """Before the visit's state was one object, the failed save left the visit counted as
     paper: Back refused and choosing paper again raised VisitError."""
-    opened = service.start("en")
-    assert opened is not None
-    to_signing(service, opened)
+    opened = at_signing(service)
     break_documents(db)  # the clinician summary cannot be stored
     assert service.choose_paper(opened) == SaveFailed(Message("errors.save_failed"))
     visit = opened.visit
@@ -228,9 +230,7 @@ def test_a_failed_paper_save_leaves_the_visit_at_signing_and_it_can_try_again(
 def test_after_a_failed_paper_save_the_patient_can_go_back(
     service: VisitService, db: Database
 ) -> None:
-    opened = service.start("en")
-    assert opened is not None
-    to_signing(service, opened)
+    opened = at_signing(service)
     break_documents(db)
     assert isinstance(service.choose_paper(opened), SaveFailed)
     assert opened.visit.back()
@@ -240,9 +240,7 @@ def test_after_a_failed_paper_save_the_patient_can_go_back(
 def test_a_failed_signing_save_rolls_the_signature_back(
     service: VisitService, db: Database
 ) -> None:
-    opened = service.start("en")
-    assert opened is not None
-    to_signing(service, opened)
+    opened = at_signing(service)
     break_documents(db)
     assert service.sign(opened, signature()) == SaveFailed()
     assert opened.visit.signing is None and opened.visit.current.kind is StepKind.SIGN
@@ -258,10 +256,7 @@ def test_a_failed_consent_on_file_save_leaves_the_visit_at_review(
     """A returning patient with a current consent: when closing the visit cannot be stored,
     the visit is back at review with no consent on file, and the next try closes it."""
     first = make_service(packet, strings, db, tmp_path)
-    signed = first.start("en")
-    assert signed is not None
-    to_signing(first, signed)
-    assert isinstance(first.sign(signed, signature()), Finished)
+    assert isinstance(first.sign(at_signing(first), signature()), Finished)
 
     later = make_service(packet, strings, db, tmp_path, minutes=90)
     opened = later.start("en")
@@ -281,9 +276,7 @@ def test_a_failed_consent_on_file_save_leaves_the_visit_at_review(
 
 
 def test_a_wrong_witness_pin_is_refused_and_audited(service: VisitService, db: Database) -> None:
-    opened = service.start("en")
-    assert opened is not None
-    to_signing(service, opened)
+    opened = at_signing(service)
     name = opened.visit.identity("name")
     outcome = service.sign_typed(opened, name, "hand_injury", "nobody", "000000")
     assert outcome == Refused(Message("staff.wrong"))
