@@ -21,6 +21,9 @@ DEFAULT_DONE_SECONDS = 12
 DEFAULT_STAFF_IDLE_S = 300  # five minutes: a front desk is busy, but never left signed in
 DEFAULT_DRAFT_RETENTION_H = 72  # an unfinished visit staff have not resumed is purged after this
 DEFAULT_CONSENT_VALIDITY_MONTHS = DEFAULT_VALIDITY_MONTHS  # then a returning patient signs again
+DEFAULT_CRISIS_LINE = "988"  # the US Suicide & Crisis Lifeline: call or text
+DEFAULT_ALERT_ESCALATE_AFTER_S = 300  # an urgent flag nobody acknowledged goes to the pager
+DEFAULT_ALERT_REPEAT_S = 120  # the consoles' banner and chime repeat until acknowledged
 
 
 def _int_env(name: str, default: int, unit: str = "seconds") -> int:
@@ -66,6 +69,11 @@ class Settings:
     certificates: str = "create"  # no seal certificates at start: create them, or require them
     consent_validity_months: int = DEFAULT_CONSENT_VALIDITY_MONTHS  # then the consent is due again
     staff_idle_s: int = DEFAULT_STAFF_IDLE_S  # the staff console signs out after this long idle
+    crisis_line: str = DEFAULT_CRISIS_LINE  # shown to a patient who reports thoughts of self-harm
+    alert_webhook_url: str = ""  # urgent flags not acknowledged in time are POSTed here as JSON
+    alert_command: str = ""  # …and/or given as JSON on the standard input of this command
+    alert_escalate_after_s: int = DEFAULT_ALERT_ESCALATE_AFTER_S
+    alert_repeat_s: int = DEFAULT_ALERT_REPEAT_S
 
     @classmethod
     def load(cls, database_url: str | None = None, forms_dir: Path | None = None) -> Settings:
@@ -105,6 +113,13 @@ class Settings:
                 "KIOSK_CONSENT_VALIDITY_MONTHS", DEFAULT_CONSENT_VALIDITY_MONTHS, "months"
             ),
             staff_idle_s=_int_env("KIOSK_STAFF_IDLE_S", DEFAULT_STAFF_IDLE_S),
+            crisis_line=os.environ.get("KIOSK_CRISIS_LINE", "").strip() or DEFAULT_CRISIS_LINE,
+            alert_webhook_url=os.environ.get("KIOSK_ALERT_WEBHOOK_URL", "").strip(),
+            alert_command=os.environ.get("KIOSK_ALERT_COMMAND", "").strip(),
+            alert_escalate_after_s=_int_env(
+                "KIOSK_ALERT_ESCALATE_AFTER_S", DEFAULT_ALERT_ESCALATE_AFTER_S
+            ),
+            alert_repeat_s=_int_env("KIOSK_ALERT_REPEAT_S", DEFAULT_ALERT_REPEAT_S),
         )
 
     def text_values(self) -> dict[str, str]:

@@ -24,6 +24,24 @@ class VisitStatus(enum.StrEnum):
     ABANDONED = "abandoned"  # a draft purged after the retention time: no answers, no name
 
 
+class FlagDecision(enum.StrEnum):
+    """What a clinician decided when acknowledging a flag (stored in ``flags.decision``)."""
+
+    DISCUSSED_PROCEED = "discussed_proceed"  # discussed with the patient; the infusion goes ahead
+    HOLD = "hold_infusion"  # today's infusion is held
+    REFER = "refer"  # referred on (crisis team, psychiatry, the patient's doctor…)
+    PATIENT_LEFT = "patient_left"  # the patient left before a clinician could review
+
+
+DECISION_LABELS: dict[FlagDecision, str] = {
+    FlagDecision.DISCUSSED_PROCEED: "Discussed, proceed",
+    FlagDecision.HOLD: "Hold today's infusion",
+    FlagDecision.REFER: "Refer",
+    FlagDecision.PATIENT_LEFT: "Patient left before review",
+}
+"""How staff read each decision (the console, the exports' display text)."""
+
+
 @dataclass(frozen=True)
 class SignedConsent:
     """A stored signed consent (the newest record, when a correction superseded one).

@@ -125,6 +125,29 @@ class FlagRecord(Base):
     raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The answers the rule read when the flag was raised, as JSON {item id: value}: kept when a
+    # changed answer retracts the flag (migration 0005).
+    raised_answers_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A changed answer no longer meets the rule: the flag stays, and still needs a clinician.
+    retracted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(32), nullable=True)  # a FlagDecision
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AlertEscalationRecord(Base):
+    """An urgent flag escalated to the clinic's pager or SMS gateway: exactly one row per flag
+    (the watcher whose insert succeeds owns the delivery), with its attempts and outcome."""
+
+    __tablename__ = "alert_escalations"
+
+    flag_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    visit_id: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[str] = mapped_column(String(128))  # the watcher: device and process
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class QuizAttemptRecord(Base):
