@@ -400,7 +400,7 @@ def _drafts_purge(settings: Settings, args: argparse.Namespace) -> int:
     db = _open(settings)
     try:
         with db.begin() as session:
-            count = repository.purge_abandoned_drafts(
+            result = repository.purge_abandoned_drafts(
                 session,
                 idle_since=now - dt.timedelta(hours=hours),
                 device=settings.kiosk_id,
@@ -408,7 +408,13 @@ def _drafts_purge(settings: Settings, args: argparse.Namespace) -> int:
             )
     finally:
         db.dispose()
-    print(f"purged {count} unfinished visit(s) untouched for more than {hours} hours")
+    print(f"purged {result.purged} unfinished visit(s) untouched for more than {hours} hours")
+    if result.kept:
+        print(
+            f"kept {len(result.kept)} unfinished visit(s) whole, because a flag waits for a "
+            f"clinician: {', '.join(result.kept)} (acknowledge the flags in the staff console; "
+            "the next purge then removes them)"
+        )
     return EXIT_OK
 
 

@@ -343,7 +343,7 @@ def test_purged_visits_are_not_exported(records: Records, tmp_path: Path, packet
             )
     finally:
         db.dispose()
-    assert purged == 1
+    assert purged.purged == 1
     assert export(records, tmp_path / "out", "fhir") == 0
     assert [p.stem for p in (tmp_path / "out").iterdir()] == [records.demo.document_number]
 

@@ -427,7 +427,7 @@ def purge_drafts(db: Database, settings: Settings, now: dt.datetime) -> int:
         with db.begin() as session:
             return repository.purge_abandoned_drafts(
                 session, idle_since=idle_since, device=settings.kiosk_id, now=now
-            )
+            ).purged
     except SQLAlchemyError as exc:
         log.error("abandoned drafts could not be purged: %s", type(exc).__name__)
         return 0

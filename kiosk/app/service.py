@@ -279,7 +279,7 @@ class VisitService:
                 name=visit.identity("name"),
                 birth_date=visit.identity("birth_date"),
             )
-            repository.save_scores(session, visit_id, reports, now)
+            repository.save_scores(session, visit_id, reports, now, answers=visit.answers)
 
         return self._commit(open_visit, "a page", checkpoint, write, "visit.page_saved")
 
@@ -330,6 +330,7 @@ class VisitService:
                 open_visit.id,
                 consent=self.packet.consent,
                 flags=result.flags,
+                attestations=result.answers,
                 now=self.clock(),
             ),
             "consent.attested",

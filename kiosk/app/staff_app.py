@@ -26,6 +26,7 @@ from kiosk.config import Settings
 from kiosk.domain.console import VisitDetail
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import Packet
+from kiosk.domain.records import FlagDecision
 from kiosk.domain.strings import Strings, load_strings
 from kiosk.storage import console, reconsent, repository, staff
 from kiosk.storage.db import Database, OpenError, open_database
@@ -405,10 +406,14 @@ class StaffConsole(QObject):
         self.window.show_panel(view)
         return view
 
-    def acknowledge(self, rule_id: str) -> None:
+    def acknowledge(self, rule_id: str, decision: object, note: object = "") -> None:
+        """A clinician's decision on a flag (discussed and proceed, hold, refer, patient left),
+        with an optional note: stored, audited, and shown in the detail and the exports."""
         user, visit_id = self.user, self.visit_id
         if user is None or visit_id is None or user.role not in ACKNOWLEDGING_ROLES:
             return
+        if not isinstance(decision, FlagDecision):
+            return  # the form sends one only once a decision is chosen
         try:
             with self.db.begin() as session:
                 console.acknowledge_flag(
@@ -416,6 +421,8 @@ class StaffConsole(QObject):
                     visit_id,
                     rule_id,
                     staff_id=user.staff_id,
+                    decision=decision,
+                    note=note if isinstance(note, str) else "",
                     device=self._device(),
                     now=self.now,
                 )

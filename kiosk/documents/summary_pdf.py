@@ -16,7 +16,7 @@ across pages instead of breaking the layout. Pure rendering: no database, no Qt.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeAlias, cast
@@ -50,7 +50,7 @@ from kiosk.documents.layout import (
     register_fonts,
 )
 from kiosk.domain.answer_text import AnswerWords, answer_text
-from kiosk.domain.conditions import visible_items
+from kiosk.domain.conditions import compares, visible_items
 from kiosk.domain.findings import (
     NOT_SCORED,
     SEVERITY_ORDER,
@@ -59,14 +59,9 @@ from kiosk.domain.findings import (
     score_lines,
 )
 from kiosk.domain.model import (
-    AllOf,
     AnswerValue,
-    AnyOf,
-    Compare,
-    Condition,
     Item,
     ItemType,
-    Not,
     Packet,
     SummaryGroup,
 )
@@ -198,7 +193,7 @@ def flagged_items(packet: Packet, flag_ids: Iterable[str]) -> frozenset[str]:
         compare.subject
         for rule in rules
         if rule.id in wanted
-        for compare in _compares(rule.when)
+        for compare in compares(rule.when)
         if not compare.is_score
     )
 
@@ -239,17 +234,6 @@ def _by_severity(flags: Iterable[SummaryFlag]) -> list[SummaryFlag]:
     """Urgent first, then review, then info; the given order within each (sort is stable)."""
     order = {str(severity): rank for severity, rank in SEVERITY_ORDER.items()}
     return sorted(flags, key=lambda flag: order.get(flag.severity, len(order)))
-
-
-def _compares(condition: Condition) -> Iterator[Compare]:
-    match condition:
-        case AllOf(conditions) | AnyOf(conditions):
-            for inner in conditions:
-                yield from _compares(inner)
-        case Not(inner):
-            yield from _compares(inner)
-        case Compare():
-            yield condition
 
 
 def _section(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from kiosk.domain.model import (
     AllOf,
@@ -37,6 +37,18 @@ def evaluate(
         case Compare():
             return _compare(condition, answers, scores or {})
     raise TypeError(f"not a condition: {type(condition).__name__}")
+
+
+def compares(condition: Condition) -> Iterator[Compare]:
+    """Every comparison inside ``condition``: which answers (and scores) it reads."""
+    match condition:
+        case AllOf(conditions) | AnyOf(conditions):
+            for inner in conditions:
+                yield from compares(inner)
+        case Not(inner):
+            yield from compares(inner)
+        case Compare():
+            yield condition
 
 
 def _compare(cmp: Compare, answers: Mapping[str, AnswerValue], scores: Mapping[str, float]) -> bool:

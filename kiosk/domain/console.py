@@ -13,13 +13,14 @@ from typing import assert_never
 
 from kiosk.domain.findings import ScoreLine
 from kiosk.domain.model import AnswerValue, Severity
-from kiosk.domain.records import SignedConsent, VisitStatus
+from kiosk.domain.records import DECISION_LABELS, FlagDecision, SignedConsent, VisitStatus
 
 
 class QueueStatus(enum.StrEnum):
     """Where a visit stands, as the front desk needs to know it: its :class:`VisitStatus` as
     stored, and for a finished visit whether a flag still waits for a clinician."""
 
+    NEEDS_REVIEW_URGENT = "needs_review_urgent"  # an urgent flag waits, whatever the status
     IN_PROGRESS = "in_progress"  # the patient is still answering (or was interrupted)
     NEEDS_REVIEW = "needs_review"  # finished, with an urgent or review flag not yet acknowledged
     SIGNED = "signed"
@@ -29,6 +30,7 @@ class QueueStatus(enum.StrEnum):
 
 
 STATUS_LABELS: dict[QueueStatus, str] = {
+    QueueStatus.NEEDS_REVIEW_URGENT: "Needs review — urgent",
     QueueStatus.IN_PROGRESS: "In progress",
     QueueStatus.NEEDS_REVIEW: "Needs review",
     QueueStatus.SIGNED: "Signed",
@@ -49,20 +51,44 @@ class RaisedFlag:
     acknowledged_by: str | None = None
     acknowledged_at: dt.datetime | None = None
     form_id: str = ""  # the form (or consent) that raised it
+    retracted_at: dt.datetime | None = None  # a changed answer no longer meets the rule
+    raised_answers: Mapping[str, object] = field(default_factory=dict)  # what the rule read
+    decision: FlagDecision | None = None  # the clinician's, when acknowledging
+    note: str = ""
 
     @property
     def open(self) -> bool:
-        """Still waiting for a clinician (info flags never hold a visit up)."""
+        """Still waiting for a clinician (info flags never hold a visit up; a retracted flag
+        still does: somebody saw the first answer)."""
         return self.acknowledged_at is None and self.severity is not Severity.INFO
+
+    @property
+    def decision_label(self) -> str:
+        return DECISION_LABELS[self.decision] if self.decision is not None else ""
+
+    def history(self, tz: dt.tzinfo | None) -> str:
+        """ "raised 10:41 · answer changed 10:43", in the console's time zone."""
+
+        def hhmm(moment: dt.datetime) -> str:
+            return moment.astimezone(tz).strftime("%H:%M")
+
+        parts = [f"raised {hhmm(self.raised_at)}"]
+        if self.retracted_at is not None:
+            parts.append(f"answer changed {hhmm(self.retracted_at)}")
+        return " · ".join(parts)
 
 
 def queue_status(visit_status: str, flags: tuple[RaisedFlag, ...]) -> QueueStatus:
     """The front desk's status for a stored visit status and its flags.
 
-    Paper stays "Paper consent" whatever its flags (the front desk must bring the form); a finished
-    visit with an open urgent or review flag "Needs review"; an unknown stored status (a newer
-    kiosk's) reads as in progress rather than hiding the visit.
+    An open urgent flag makes any visit "Needs review — urgent", paper and in-progress visits
+    included (it sorts to the top of the queue). Otherwise paper stays "Paper consent" whatever
+    its flags (the front desk must bring the form); a finished visit with an open urgent or
+    review flag "Needs review"; an unknown stored status (a newer kiosk's) reads as in progress
+    rather than hiding the visit.
     """
+    if any(flag.open and flag.severity is Severity.URGENT for flag in flags):
+        return QueueStatus.NEEDS_REVIEW_URGENT
     try:
         status = VisitStatus(visit_status)
     except ValueError:

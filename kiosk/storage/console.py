@@ -8,13 +8,16 @@ audit event, so the newest audit sequence number moves whenever anything a conso
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kiosk.domain.answers import clean_text
 from kiosk.domain.console import (
     QueueEntry,
+    QueueStatus,
     RaisedFlag,
     SignatureCount,
     StoredDocumentInfo,
@@ -22,6 +25,7 @@ from kiosk.domain.console import (
 )
 from kiosk.domain.findings import SEVERITY_ORDER, flag_catalogue, score_lines, unknown_flag
 from kiosk.domain.model import Packet, Severity
+from kiosk.domain.records import FlagDecision
 from kiosk.storage import repository
 from kiosk.storage.models import (
     AuditEventRecord,
@@ -32,6 +36,7 @@ from kiosk.storage.models import (
 )
 from kiosk.storage.search import matching_visits
 
+NOTE_MAX_CHARS = 2000  # a clinician's note on a decision: a few sentences, not a chart
 QUEUE_LIMIT = 500  # a day's visits at the busiest clinic fit many times over
 
 
@@ -55,7 +60,10 @@ def find_visits(
     visits = matching_visits(session, name, birth_date, since, until, limit=limit)
     flags = raised_flags(session, packet, [v.id for v in visits])
     order = _form_order(packet)
-    return [_entry(v, _for_the_queue(order, flags.get(v.id, []))) for v in visits]
+    entries = [_entry(v, _for_the_queue(order, flags.get(v.id, []))) for v in visits]
+    # An urgent flag waiting for a clinician goes to the top, whatever the visit's status; the
+    # sort is stable, so the newest-first order holds within each group.
+    return sorted(entries, key=lambda e: e.status is not QueueStatus.NEEDS_REVIEW_URGENT)
 
 
 def _entry(visit: VisitRecord, flags: tuple[RaisedFlag, ...]) -> QueueEntry:
@@ -100,9 +108,29 @@ def raised_flags(
                 acknowledged_by=row.acknowledged_by,
                 acknowledged_at=row.acknowledged_at,
                 form_id=row.form_id,
+                retracted_at=row.retracted_at,
+                raised_answers=_raised_answers(row.raised_answers_json),
+                decision=_decision(row.decision),
+                note=row.note or "",
             )
         )
     return found
+
+
+def _raised_answers(text: str | None) -> dict[str, object]:
+    """What the rule read when the flag was raised (older flags kept nothing: empty)."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def _decision(stored: str | None) -> FlagDecision | None:
+    try:
+        return FlagDecision(stored) if stored else None
+    except ValueError:  # a newer kiosk's decision: kept in the record, not worded here
+        return None
 
 
 def _form_order(packet: Packet) -> dict[str, int]:
@@ -163,11 +191,14 @@ def acknowledge_flag(
     rule_id: str,
     *,
     staff_id: str,
+    decision: FlagDecision,
+    note: str = "",
     device: str,
     now: dt.datetime,
 ) -> bool:
-    """A clinician has seen this flag: who and when are kept, and the act is audited. Returns
-    False when the flag is gone (the patient changed the answer) or was acknowledged already."""
+    """A clinician has seen this flag and decided: who, when, the decision and the note are
+    kept, and the act is audited. A retracted flag is acknowledged like any other. Returns False
+    when there is no such flag or it was acknowledged already."""
     record = session.scalar(
         select(FlagRecord).where(FlagRecord.visit_id == visit_id, FlagRecord.rule_id == rule_id)
     )
@@ -175,11 +206,13 @@ def acknowledge_flag(
         return False
     record.acknowledged_by = staff_id
     record.acknowledged_at = now
+    record.decision = str(decision)
+    record.note = clean_text(note)[:NOTE_MAX_CHARS] or None
     repository.audit(
         session,
         actor=f"staff:{staff_id}",
         device=device,
-        action="flag.acknowledged",
+        action=f"flag.acknowledged.{decision}",
         subject=visit_id,
         now=now,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.domain.conditions import compares
 from kiosk.domain.model import AnswerValue, ConsentDocument, FlagRule, Form, Notice, Packet
 from kiosk.domain.records import SignedConsent, VisitStatus
 from kiosk.domain.scoring import ScoreReport
@@ -190,17 +191,24 @@ def load_answers(session: Session, visit_id: str) -> dict[str, AnswerValue]:
 
 
 def save_scores(
-    session: Session, visit_id: str, reports: Iterable[ScoreReport], now: dt.datetime
+    session: Session,
+    visit_id: str,
+    reports: Iterable[ScoreReport],
+    now: dt.datetime,
+    *,
+    answers: Mapping[str, AnswerValue] | None = None,
 ) -> None:
-    """Replace the visit's scores with these; add newly raised flags, drop ones no longer raised.
+    """Replace the visit's scores with these and keep its flags in step, never losing one.
 
-    Only the flags of the reported forms are touched (consent flags are kept). An acknowledged
-    flag stays acknowledged while it is still raised.
+    A newly raised flag is stored with the answers (and scores) its rule read, from
+    ``answers``. A flag no longer raised (the patient changed the answer) is not deleted: it is
+    marked retracted, keeps what raised it, and still waits for a clinician. Raised again, it is
+    current again. Only the flags of the reported forms are touched (consent flags are kept).
     """
     reports = list(reports)
     session.execute(delete(ScoreRecord).where(ScoreRecord.visit_id == visit_id))
     form_ids = [report.form.id for report in reports]
-    flags = {
+    stored = {
         f.rule_id: f
         for f in session.scalars(
             select(FlagRecord).where(
@@ -210,6 +218,7 @@ def save_scores(
     }
     raised: set[str] = set()
     for report in reports:
+        scores = {result.rule.id: result.value for result in report.scores}
         for result in report.scores:
             session.add(
                 ScoreRecord(
@@ -224,19 +233,37 @@ def save_scores(
             )
         for flag in report.flags:
             raised.add(flag.id)
-            if flag.id not in flags:
-                session.add(
-                    FlagRecord(
-                        visit_id=visit_id,
-                        form_id=report.form.id,
-                        rule_id=flag.id,
-                        severity=str(flag.severity),
-                        raised_at=now,
-                    )
-                )
-    for rule_id, record in flags.items():
+            _raise_flag(
+                session,
+                visit_id,
+                (report.form.id, flag.id, str(flag.severity)),
+                now,
+                read=_what_raised(flag, answers or {}, scores),
+                existing=stored.get(flag.id),
+            )
+    for rule_id, record in stored.items():
         if rule_id not in raised:
-            session.delete(record)
+            _retract(record, now)
+
+
+def _what_raised(
+    flag: FlagRule, answers: Mapping[str, AnswerValue], scores: Mapping[str, float]
+) -> dict[str, object]:
+    """The answers (and scores, as ``score:<id>``) a flag's rule read when it was raised."""
+    read: dict[str, object] = {}
+    for compare in compares(flag.when):
+        if compare.is_score:
+            if compare.subject in scores:
+                read[f"score:{compare.subject}"] = scores[compare.subject]
+        elif compare.subject in answers:
+            read[compare.subject] = encode_json(answers[compare.subject])
+    return read
+
+
+def _retract(record: FlagRecord, now: dt.datetime) -> None:
+    """A changed answer no longer meets the rule: the flag stays on record, marked."""
+    if record.retracted_at is None:
+        record.retracted_at = now
 
 
 def record_quiz_attempt(
@@ -263,7 +290,9 @@ def record_quiz_attempt(
         )
     )
     if raised is not None:
-        _raise_flag(session, visit_id, consent.id, raised.id, str(raised.severity), now)
+        rule = (consent.id, raised.id, str(raised.severity))
+        read = {f"quiz:{attempt.question_id}": attempt.answer}
+        _raise_flag(session, visit_id, rule, now, read=read)
     visit.updated_at = now
 
 
@@ -273,26 +302,46 @@ def set_consent_flags(
     *,
     consent: ConsentDocument,
     flags: Iterable[FlagRule],
+    attestations: Mapping[str, AnswerValue] | None = None,
     now: dt.datetime,
 ) -> None:
-    """Raise the consent's condition flags that hold now; drop the ones that no longer do."""
+    """Raise the consent's condition flags that hold now; retract (never delete) the ones that
+    no longer do. ``attestations`` are kept with a flag as what raised it."""
     raised = {flag.id: flag for flag in flags}
     rule_ids = [flag.id for flag in consent.flags]
-    for record in session.scalars(
-        select(FlagRecord).where(FlagRecord.visit_id == visit_id, FlagRecord.rule_id.in_(rule_ids))
-    ):
-        if record.rule_id not in raised:
-            session.delete(record)
+    stored = {
+        record.rule_id: record
+        for record in session.scalars(
+            select(FlagRecord).where(
+                FlagRecord.visit_id == visit_id, FlagRecord.rule_id.in_(rule_ids)
+            )
+        )
+    }
+    for rule_id, record in stored.items():
+        if rule_id not in raised:
+            _retract(record, now)
     for flag in raised.values():
-        _raise_flag(session, visit_id, consent.id, flag.id, str(flag.severity), now)
+        read = _what_raised(flag, attestations or {}, {})
+        rule = (consent.id, flag.id, str(flag.severity))
+        _raise_flag(session, visit_id, rule, now, read=read, existing=stored.get(flag.id))
 
 
-def _raise_flag(  # noqa: PLR0917 - a private helper with self-explanatory positions
-    session: Session, visit_id: str, form_id: str, rule_id: str, severity: str, now: dt.datetime
+def _raise_flag(
+    session: Session,
+    visit_id: str,
+    rule: tuple[str, str, str],
+    now: dt.datetime,
+    *,
+    read: Mapping[str, object],
+    existing: FlagRecord | None = None,
 ) -> None:
-    existing = session.scalar(
-        select(FlagRecord).where(FlagRecord.visit_id == visit_id, FlagRecord.rule_id == rule_id)
-    )
+    """Store a raised flag (``rule`` = form id, rule id, severity) with what raised it; a
+    retracted one raised again is current again (its first raising time stays)."""
+    form_id, rule_id, severity = rule
+    if existing is None:
+        existing = session.scalar(
+            select(FlagRecord).where(FlagRecord.visit_id == visit_id, FlagRecord.rule_id == rule_id)
+        )
     if existing is None:
         session.add(
             FlagRecord(
@@ -301,8 +350,12 @@ def _raise_flag(  # noqa: PLR0917 - a private helper with self-explanatory posit
                 rule_id=rule_id,
                 severity=severity,
                 raised_at=now,
+                raised_answers_json=json.dumps(dict(read), ensure_ascii=False, sort_keys=True),
             )
         )
+    elif existing.retracted_at is not None:
+        existing.retracted_at = None
+        existing.raised_answers_json = json.dumps(dict(read), ensure_ascii=False, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -340,8 +393,12 @@ def load_scores(session: Session, visit_id: str) -> list[StoredScore]:
 
 
 def load_flags(session: Session, visit_id: str) -> list[str]:
+    """The rule ids of the visit's current flags, in the order raised (retracted ones, which a
+    changed answer no longer meets, are kept on record but are not current)."""
     rows = session.scalars(
-        select(FlagRecord).where(FlagRecord.visit_id == visit_id).order_by(FlagRecord.id)
+        select(FlagRecord)
+        .where(FlagRecord.visit_id == visit_id, FlagRecord.retracted_at.is_(None))
+        .order_by(FlagRecord.id)
     )
     return [r.rule_id for r in rows]
 
@@ -447,7 +504,7 @@ def record_paper_choice(
 ) -> None:
     """The patient chose paper: no electronic signature; the visit waits for staff."""
     close_draft(session, visit_id, status=VisitStatus.PAPER, now=now)
-    _raise_flag(session, visit_id, consent.id, PAPER_FLAG, "review", now)
+    _raise_flag(session, visit_id, (consent.id, PAPER_FLAG, "review"), now, read={})
 
 
 def audit(
@@ -490,19 +547,37 @@ def record_event(
     return True
 
 
+@dataclass(frozen=True)
+class PurgeResult:
+    """What a drafts purge did: how many drafts it purged, and the document numbers of those it
+    kept because a flag waits for a clinician."""
+
+    purged: int
+    kept: tuple[str, ...] = ()
+
+
 def purge_abandoned_drafts(
     session: Session, *, idle_since: dt.datetime, device: str, now: dt.datetime
-) -> int:
+) -> PurgeResult:
     """Drafts untouched since ``idle_since`` lose their answers, scores, flags, quiz attempts
     and the name and date of birth; the visit row stays as "abandoned" (so staff see that a visit
-    was started) and each purge is audited. Returns how many were purged."""
-    stale = list(
-        session.scalars(
-            select(VisitRecord).where(
-                VisitRecord.status == VisitStatus.DRAFT, VisitRecord.updated_at < idle_since
-            )
+    was started) and each purge is audited.
+
+    A draft with an urgent or review flag not yet acknowledged is kept whole (a clinician must
+    be able to find the patient); it is purged by the first purge after its flags are
+    acknowledged.
+    """
+    waiting = (
+        select(FlagRecord.visit_id)
+        .where(
+            FlagRecord.acknowledged_at.is_(None),
+            FlagRecord.severity.in_(("urgent", "review")),
         )
+        .distinct()
     )
+    idle = (VisitRecord.status == VisitStatus.DRAFT, VisitRecord.updated_at < idle_since)
+    stale = list(session.scalars(select(VisitRecord).where(*idle, VisitRecord.id.not_in(waiting))))
+    kept = sorted(session.scalars(select(VisitRecord.id).where(*idle, VisitRecord.id.in_(waiting))))
     for visit in stale:
         for table in (AnswerRecord, ScoreRecord, FlagRecord, QuizAttemptRecord):
             session.execute(delete(table).where(table.visit_id == visit.id))
@@ -512,7 +587,16 @@ def purge_abandoned_drafts(
         audit(
             session, actor="system", device=device, action="visit.purged", subject=visit.id, now=now
         )
-    return len(stale)
+    for visit_id in kept:
+        audit(
+            session,
+            actor="system",
+            device=device,
+            action="visit.purge_kept_flagged",
+            subject=visit_id,
+            now=now,
+        )
+    return PurgeResult(len(stale), tuple(document_number(v) for v in kept))
 
 
 @dataclass(frozen=True)

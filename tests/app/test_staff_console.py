@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -26,6 +26,7 @@ from kiosk.config import Settings
 from kiosk.domain.console import QueueStatus
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import Packet
+from kiosk.domain.records import FlagDecision
 from kiosk.domain.scoring import score_raw_answers
 from kiosk.domain.strings import Strings
 from kiosk.storage import repository, staff
@@ -219,9 +220,10 @@ def test_the_queue_shows_todays_visits_with_status_and_flag_badges(
     sign_in(console, "frank.desk", FRONT_DESK_PIN)
     rows = row_texts(queue_of(console))
     names = [row[1] for row in rows]
-    assert sorted(names) == ["Quiet Patient", "Zoë Flagged"]  # yesterday's is not today's
-    flagged = next(row for row in rows if row[1] == "Zoë Flagged")
-    assert flagged[3] == "In progress"
+    # yesterday's is not today's; the urgent one comes first although it is older
+    assert names == ["Zoë Flagged", "Quiet Patient"]
+    flagged = rows[0]
+    assert flagged[3] == "Needs review — urgent"  # still answering, but a clinician is needed
     assert flagged[4] == "⚠ 1 urgent"
     quiet = next(row for row in rows if row[1] == "Quiet Patient")
     assert quiet[4] == ""
@@ -337,7 +339,16 @@ def test_a_clinician_acknowledges_a_flag_and_the_queue_shows_it_seen(
     assert any(
         text.startswith("Over the last 2 weeks") or "Little interest" in text for text in shown
     )  # answers grouped under their form
+    decision_form = detail.findChild(QFrame, "decision_phq9_item9")
+    assert decision_form is not None and not decision_form.isVisibleTo(detail)
     detail.ack_buttons["phq9_item9"].click()
+    assert decision_form.isVisibleTo(detail)  # acknowledging is a decision: the form opens
+    choice, note, save = detail.decision_forms["phq9_item9"]
+    assert not save.isEnabled()  # nothing is stored before a decision is chosen
+    choice.setCurrentIndex(choice.findData(FlagDecision.DISCUSSED_PROCEED))
+    note.setText("Denies current intent; safety plan given.")
+    assert save.isEnabled()
+    save.click()
 
     after = console.window.panel
     assert isinstance(after, VisitDetailView)
@@ -345,13 +356,21 @@ def test_a_clinician_acknowledges_a_flag_and_the_queue_shows_it_seen(
     assert "phq9_item9" not in detail.ack_buttons
     seen = detail.findChild(QLabel, "seen_phq9_item9")
     assert seen is not None and seen.text().startswith("Seen by dr.chen at 2026-11-22 09:14")
+    assert seen.text().endswith(": Discussed, proceed")
+    shown_note = detail.findChild(QLabel, "note_phq9_item9")
+    assert shown_note is not None
+    assert shown_note.text() == "Note: Denies current intent; safety plan given."
     with console.db.begin() as session:
         record = session.scalar(select(FlagRecord).where(FlagRecord.visit_id == visit_id))
         assert record is not None
         assert record.acknowledged_by == "dr.chen"
         assert record.acknowledged_at is not None
+        assert (record.decision, record.note) == (
+            "discussed_proceed",
+            "Denies current intent; safety plan given.",
+        )
     actions = audit_actions(console.db)
-    assert "visit.viewed" in actions and "flag.acknowledged" in actions
+    assert "visit.viewed" in actions and "flag.acknowledged.discussed_proceed" in actions
 
     detail.back_button.click()
     row = next(r for r in row_texts(queue_of(console)) if r[1] == "Zoë Flagged")
@@ -370,7 +389,7 @@ def test_front_desk_staff_see_flags_but_only_clinicians_acknowledge(
     button = detail.ack_buttons["phq9_item9"]
     assert isinstance(button, QPushButton)
     assert not button.isEnabled()
-    console.acknowledge("phq9_item9")  # even called directly, nothing happens
+    console.acknowledge("phq9_item9", FlagDecision.HOLD, "")  # even called directly, nothing
     with console.db.begin() as session:
         assert session.scalar(select(FlagRecord.acknowledged_at)) is None
 
@@ -386,7 +405,7 @@ def test_a_finished_visit_with_an_open_flag_needs_review(
     console = console_factory(sqlite_url)
     sign_in(console, "frank.desk", FRONT_DESK_PIN)
     entry = queue_of(console).entries[0]
-    assert entry.status is QueueStatus.PAPER  # the front desk must bring the paper form
+    assert entry.status is QueueStatus.NEEDS_REVIEW_URGENT  # paper, but urgent comes first
     assert row_texts(queue_of(console))[0][4] == "⚠ 1 urgent · ⚠ 1 review"
     detail = open_row(console, "Paper Patient")
     paper = "The patient chose to sign on paper. Give them the paper consent form."

@@ -439,7 +439,7 @@ def test_abandoned_drafts_are_purged_and_audited_signed_visits_are_kept(
             device="kiosk-1",
             now=CLINIC_TIME,
         )
-    assert purged == 1
+    assert purged == repository.PurgeResult(1)
     with db.begin() as session:
         gone = repository.get_visit(session, old)
         assert (gone.status, gone.patient_name, gone.name_search, gone.birth_date) == (

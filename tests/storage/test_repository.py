@@ -18,7 +18,7 @@ from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.visit import QuizAttempt, QuizResult, Reading, Signing
 from kiosk.storage import repository
 from kiosk.storage.db import Database
-from kiosk.storage.models import AnswerRecord, ConsentRecord, VisitRecord
+from kiosk.storage.models import AnswerRecord, ConsentRecord, FlagRecord, VisitRecord
 from tests.conftest import CLINIC_TIME
 from tests.storage.conftest import add_draft
 
@@ -79,7 +79,9 @@ def test_answers_round_trip_with_their_form_version(db: Database, packet: Packet
         assert session.get(VisitRecord, visit_id) is not None
 
 
-def test_scores_and_flags_are_replaced_as_answers_change(db: Database, packet: Packet) -> None:
+def test_scores_are_replaced_and_a_flag_is_retracted_never_lost_as_answers_change(
+    db: Database, packet: Packet
+) -> None:
     sessions = db.sessions
     phq9 = packet.form("phq9")
     with sessions.begin() as session:
@@ -88,7 +90,8 @@ def test_scores_and_flags_are_replaced_as_answers_change(db: Database, packet: P
         )
     answers: dict[str, int] = {f"phq9_{n}": 1 for n in range(1, 10)}
     with sessions.begin() as session:
-        repository.save_scores(session, visit_id, [score_form(phq9, answers)], CLINIC_TIME)
+        report = score_form(phq9, answers)
+        repository.save_scores(session, visit_id, [report], CLINIC_TIME, answers=answers)
     with sessions.begin() as session:
         scores = repository.load_scores(session, visit_id)
         assert [(s.rule_id, s.value, s.band) for s in scores] == [
@@ -97,11 +100,30 @@ def test_scores_and_flags_are_replaced_as_answers_change(db: Database, packet: P
         ]
         assert repository.load_flags(session, visit_id) == ["phq9_item9"]
     answers["phq9_9"] = 0
+    later = CLINIC_TIME + dt.timedelta(minutes=2)
     with sessions.begin() as session:
-        repository.save_scores(session, visit_id, [score_form(phq9, answers)], CLINIC_TIME)
+        report = score_form(phq9, answers)
+        repository.save_scores(session, visit_id, [report], later, answers=answers)
     with sessions.begin() as session:
         assert [s.value for s in repository.load_scores(session, visit_id)] == [8.0, 2.0]
-        assert repository.load_flags(session, visit_id) == []
+        assert repository.load_flags(session, visit_id) == []  # not current any more…
+        kept = session.scalars(select(FlagRecord)).one()  # …but never lost
+        assert (kept.rule_id, kept.raised_at, kept.retracted_at) == (
+            "phq9_item9",
+            CLINIC_TIME,
+            later,
+        )
+        assert json.loads(kept.raised_answers_json or "") == {"phq9_9": 1}
+        assert kept.acknowledged_at is None
+    answers["phq9_9"] = 2  # raised again: current again, first raised at the same time
+    with sessions.begin() as session:
+        report = score_form(phq9, answers)
+        repository.save_scores(session, visit_id, [report], later, answers=answers)
+    with sessions.begin() as session:
+        assert repository.load_flags(session, visit_id) == ["phq9_item9"]
+        again = session.scalars(select(FlagRecord)).one()
+        assert (again.raised_at, again.retracted_at) == (CLINIC_TIME, None)
+        assert json.loads(again.raised_answers_json or "") == {"phq9_9": 2}
 
 
 def _signing() -> Signing:
@@ -217,10 +239,14 @@ def test_quiz_attempts_and_consent_flags_are_kept(db: Database, packet: Packet) 
             consent.quiz.flag.id,
             consent.flags[0].id,
         ]
-    with sessions.begin() as session:  # the attestation was changed: its flag goes
+    with sessions.begin() as session:  # the attestation was changed: its flag is retracted
         repository.set_consent_flags(session, visit_id, consent=consent, flags=(), now=CLINIC_TIME)
     with sessions.begin() as session:
         assert repository.load_flags(session, visit_id) == [consent.quiz.flag.id]
+        retracted = session.scalars(
+            select(FlagRecord).where(FlagRecord.rule_id == consent.flags[0].id)
+        ).one()
+        assert retracted.retracted_at == CLINIC_TIME
 
 
 def test_the_consent_keeps_comprehension_and_attestations(db: Database, packet: Packet) -> None:

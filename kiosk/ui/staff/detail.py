@@ -8,9 +8,11 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -21,7 +23,7 @@ from kiosk.domain.answer_text import answer_text
 from kiosk.domain.console import STATUS_LABELS, RaisedFlag, VisitDetail
 from kiosk.domain.findings import comprehension_rows, reading_rows
 from kiosk.domain.model import Packet
-from kiosk.domain.records import VisitStatus
+from kiosk.domain.records import DECISION_LABELS, FlagDecision, VisitStatus
 from kiosk.ui.screens.base import label
 from kiosk.ui.staff.login import push_button
 from kiosk.ui.staff.style import SEVERITY_COLOURS, STATUS_COLOURS
@@ -62,11 +64,18 @@ def _grid(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] = ()) -> QGri
     return grid
 
 
+def _open_form(form: QFrame, ack: QPushButton) -> None:
+    """Acknowledge opens the decision form under the flag (and is spent)."""
+    form.setVisible(True)
+    ack.setEnabled(False)
+
+
 class VisitDetailView(QWidget):
     """Signals out; the console acknowledges, previews and prints."""
 
     back_requested = Signal()
-    acknowledge_requested = Signal(str)  # flag rule id
+    # flag rule id, FlagDecision, note (typed object: a note is typed text, see DESIGN §8)
+    acknowledge_requested = Signal(str, object, object)
     preview_requested = Signal(str)  # document kind
 
     def __init__(
@@ -83,6 +92,7 @@ class VisitDetailView(QWidget):
         self.detail = detail
         self.tz = tz
         self.ack_buttons: dict[str, QPushButton] = {}
+        self.decision_forms: dict[str, tuple[QComboBox, QLineEdit, QPushButton]] = {}
         self.preview_buttons: dict[str, QPushButton] = {}
         entry = detail.entry
         outer = QVBoxLayout(self)
@@ -152,42 +162,92 @@ class VisitDetailView(QWidget):
         if not flags:
             layout.addWidget(label("No flags raised.", "muted"))
         for flag in flags:
-            ink, tint = SEVERITY_COLOURS[flag.severity]
-            row = QFrame()
-            row.setObjectName(f"flag_{flag.rule_id}")
-            row.setStyleSheet(
-                f"QFrame#flag_{flag.rule_id} {{ background: {tint}; border-left: 5px solid {ink};"
-                " border-radius: 4px; }"
-            )
-            line = QHBoxLayout(row)
-            line.setContentsMargins(12, 8, 12, 8)
-            chip = label(str(flag.severity).upper())
-            chip.setStyleSheet(f"color: {ink}; font-weight: bold;")
-            chip.setFixedWidth(80)
-            line.addWidget(chip)
-            line.addWidget(label(flag.message), 1)
-            if flag.acknowledged_at is not None:
-                seen = label(
-                    f"Seen by {flag.acknowledged_by} at {self._time(flag.acknowledged_at)}",
-                    "muted",
-                )
-                seen.setObjectName(f"seen_{flag.rule_id}")
-                line.addWidget(seen)
-            else:
-                ack = push_button("Acknowledge", f"ack_{flag.rule_id}")
-                ack.setEnabled(may_acknowledge)
-                if not may_acknowledge:
-                    ack.setToolTip("Only a clinician or an administrator acknowledges flags.")
-                ack.clicked.connect(
-                    lambda _=False, rule=flag.rule_id: self.acknowledge_requested.emit(rule)
-                )
-                self.ack_buttons[flag.rule_id] = ack
-                line.addWidget(ack)
-            layout.addWidget(row)
+            layout.addWidget(self._flag_row(flag, may_acknowledge))
         layout.addWidget(
             label("Every flag is for clinician review. None is an automatic refusal.", "hint")
         )
         return card
+
+    def _flag_row(self, flag: RaisedFlag, may_acknowledge: bool) -> QFrame:
+        """One flag: severity, message, when it was raised (and changed), and either who
+        acknowledged it with what decision, or the Acknowledge button and its decision form."""
+        ink, tint = SEVERITY_COLOURS[flag.severity]
+        row = QFrame()
+        row.setObjectName(f"flag_{flag.rule_id}")
+        row.setStyleSheet(
+            f"QFrame#flag_{flag.rule_id} {{ background: {tint}; border-left: 5px solid {ink};"
+            " border-radius: 4px; }"
+        )
+        outer = QVBoxLayout(row)
+        outer.setContentsMargins(12, 8, 12, 8)
+        line = QHBoxLayout()
+        outer.addLayout(line)
+        chip = label(str(flag.severity).upper())
+        chip.setStyleSheet(f"color: {ink}; font-weight: bold;")
+        chip.setFixedWidth(80)
+        line.addWidget(chip)
+        words = QVBoxLayout()
+        words.addWidget(label(flag.message))
+        history = label(flag.history(self.tz), "muted")
+        history.setObjectName(f"history_{flag.rule_id}")
+        words.addWidget(history)
+        line.addLayout(words, 1)
+        if flag.acknowledged_at is not None:
+            seen_text = f"Seen by {flag.acknowledged_by} at {self._time(flag.acknowledged_at)}"
+            if flag.decision_label:
+                seen_text += f": {flag.decision_label}"
+            seen = label(seen_text, "muted")
+            seen.setObjectName(f"seen_{flag.rule_id}")
+            line.addWidget(seen)
+            if flag.note:
+                note = label(f"Note: {flag.note}", "muted")
+                note.setObjectName(f"note_{flag.rule_id}")
+                note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                outer.addWidget(note)
+            return row
+        ack = push_button("Acknowledge", f"ack_{flag.rule_id}")
+        ack.setEnabled(may_acknowledge)
+        if not may_acknowledge:
+            ack.setToolTip("Only a clinician or an administrator acknowledges flags.")
+        self.ack_buttons[flag.rule_id] = ack
+        line.addWidget(ack)
+        form = self._decision_form(flag.rule_id)
+        outer.addWidget(form)
+        ack.clicked.connect(lambda _=False: _open_form(form, ack))
+        return row
+
+    def _decision_form(self, rule_id: str) -> QFrame:
+        """Acknowledging is a decision: one of the four, and an optional note."""
+        form = QFrame()
+        form.setObjectName(f"decision_{rule_id}")
+        form.setVisible(False)
+        layout = QHBoxLayout(form)
+        layout.setContentsMargins(0, 6, 0, 0)
+        choice = QComboBox()
+        choice.setObjectName(f"decision_choice_{rule_id}")
+        choice.setAccessibleName("Decision")
+        choice.addItem("Choose a decision…", None)
+        for decision in FlagDecision:
+            choice.addItem(DECISION_LABELS[decision], decision)
+        note = QLineEdit()
+        note.setObjectName(f"decision_note_{rule_id}")
+        note.setAccessibleName("Note (optional)")
+        note.setPlaceholderText("Note (optional)")
+        save = push_button("Save decision", f"save_decision_{rule_id}", primary=True)
+        save.setEnabled(False)
+        choice.currentIndexChanged.connect(
+            lambda _: save.setEnabled(choice.currentData() is not None)
+        )
+        save.clicked.connect(
+            lambda _=False: self.acknowledge_requested.emit(
+                rule_id, FlagDecision(choice.currentData()), note.text()
+            )
+        )
+        layout.addWidget(choice)
+        layout.addWidget(note, 1)
+        layout.addWidget(save)
+        self.decision_forms[rule_id] = (choice, note, save)
+        return form
 
     def _scores_card(self) -> QFrame:
         card, layout = _card("Scores")

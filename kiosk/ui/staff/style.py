@@ -19,6 +19,7 @@ SEVERITY_COLOURS: dict[Severity, tuple[str, str]] = {  # text, background tint
 }
 STATUS_COLOURS: dict[QueueStatus, str] = {
     QueueStatus.IN_PROGRESS: INFO,
+    QueueStatus.NEEDS_REVIEW_URGENT: URGENT,
     QueueStatus.NEEDS_REVIEW: URGENT,
     QueueStatus.SIGNED: OK,
     QueueStatus.PAPER: REVIEW,
