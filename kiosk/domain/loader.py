@@ -19,6 +19,7 @@ import yaml
 from kiosk.domain.errors import FormError, Problem
 from kiosk.domain.model import (
     LANGUAGES,
+    PATIENT_NOTICES,
     AllOf,
     AnyOf,
     Band,
@@ -912,12 +913,20 @@ def _read_questionnaire(r: _Reader, data: _LineMap) -> Form | None:
 
 
 def _read_flags(
-    r: _Reader, data: _LineMap, items: Mapping[str, Item], score_ids: set[str]
+    r: _Reader,
+    data: _LineMap,
+    items: Mapping[str, Item],
+    score_ids: set[str],
+    *,
+    patient_notices: bool = True,
 ) -> tuple[FlagRule, ...]:
-    """Read a document's ``flags``; each may look only at ``items`` and ``score_ids``."""
+    """Read a document's ``flags``; each may look only at ``items`` and ``score_ids``.
+    ``patient_notices``: whether a flag may name a screen for the patient (questionnaires)."""
     flags: list[FlagRule] = []
     for flag_data, _ in r.each(data, "flags", "form") if "flags" in data else ():
-        keys_ok = r.keys(flag_data, "flag", ("id", "severity", "when", "message"))
+        keys_ok = r.keys(
+            flag_data, "flag", ("id", "severity", "when", "message"), ("patient_notice",)
+        )
         if not keys_ok and "when" not in flag_data:
             continue
         flag_id = r.identifier(flag_data, "id", "flag")
@@ -942,9 +951,33 @@ def _read_flags(
                     severity=r.enum(flag_data, "severity", Severity, where, Severity.REVIEW),
                     when=when,
                     message=r.text(flag_data, "message", where),
+                    patient_notice=_read_patient_notice(r, flag_data, where, patient_notices),
                 )
             )
     return tuple(flags)
+
+
+def _read_patient_notice(r: _Reader, flag_data: _LineMap, where: str, allowed: bool) -> str:
+    """A flag's ``patient_notice``: the name of a known notice, or empty."""
+    name = r.string(flag_data, "patient_notice", where)
+    if name is None:
+        return ""
+    line = r.line_of(flag_data, "patient_notice")
+    if not allowed:
+        r.problem(
+            line,
+            f"{where} has a 'patient_notice', but only a questionnaire's flags can have one "
+            "(the notice is shown when a page of questions is saved); remove it",
+        )
+        return ""
+    if name not in PATIENT_NOTICES:
+        r.problem(
+            line,
+            f"{where} 'patient_notice' is {_shown(name)}, which is not a notice the kiosk has; "
+            f"use one of {', '.join(PATIENT_NOTICES)}{suggest(name, PATIENT_NOTICES)}",
+        )
+        return ""
+    return name
 
 
 # --- consent and packet -----------------------------------------------------------------------
@@ -996,7 +1029,7 @@ def _read_consent(r: _Reader, data: _LineMap) -> ConsentDocument | None:
         meaning=r.text(data, "meaning", "consent"),
         quiz=quiz,
         attestations=tuple(attestations.values()),
-        flags=_read_flags(r, data, attestations, set()),
+        flags=_read_flags(r, data, attestations, set(), patient_notices=False),
         source=r.file,
     )
 

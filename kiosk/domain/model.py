@@ -201,6 +201,13 @@ class ScoreRule:
         return next((b for b in self.bands if b.minimum <= value <= b.maximum), None)
 
 
+PATIENT_NOTICES: tuple[str, ...] = ("crisis",)
+"""Screens a questionnaire's flag may show the patient once the page that raised it is saved
+(``patient_notice: crisis``). Each one's words are ``notice.<name>.*`` in the strings table; a
+test holds the two together. A fixed list, not whatever the strings hold: what a patient is told
+after an answer is a clinical decision, reviewed in code like the words themselves."""
+
+
 class Severity(enum.StrEnum):
     """How urgently a clinician should look at a flag."""
 
@@ -211,12 +218,17 @@ class Severity(enum.StrEnum):
 
 @dataclass(frozen=True)
 class FlagRule:
-    """A red flag for clinician review, raised when its condition holds."""
+    """A red flag for clinician review, raised when its condition holds.
+
+    ``patient_notice`` names a calm screen (one of :data:`PATIENT_NOTICES`) the patient sees
+    right after the page whose saving raised the flag; empty for none.
+    """
 
     id: str
     severity: Severity
     when: Condition
     message: LocalizedText
+    patient_notice: str = ""
 
 
 @dataclass(frozen=True)
