@@ -4,7 +4,8 @@
   band column for every score any exported visit has);
 - ``answers.csv``: one row per answer (visit, form id and version, item id, LOINC, the value as
   JSON text so lists and list rows survive a round trip);
-- ``flags.csv``: one row per raised flag, with its severity and acknowledgement.
+- ``flags.csv``: one row per raised flag (retracted ones too), with its severity, when a changed
+  answer retracted it, and its acknowledgement: who, when, the decision and the note.
 
 Decisions:
 
@@ -68,8 +69,11 @@ FLAG_COLUMNS = (
     "form_id",
     "severity",
     "raised_at_utc",
+    "retracted_at_utc",
     "acknowledged_by",
     "acknowledged_at_utc",
+    "decision",
+    "note",
     "message",
 )
 
@@ -146,8 +150,11 @@ def flags_csv(visits: Sequence[ExportedVisit]) -> bytes:
             flag.form_id,
             flag.severity,
             _utc(flag.raised_at),
+            _utc(flag.retracted_at),
             flag.acknowledged_by or "",
             _utc(flag.acknowledged_at),
+            str(flag.decision or ""),
+            flag.note,
             flag.message,
         ]
         for visit in visits

@@ -53,6 +53,9 @@ UCUM = "http://unitsofmeasure.org"
 DOCUMENT_SYSTEM = "urn:kiosk:document"  # the visit's printed document number, e.g. KC-1A2B3C4D
 SCORE_SYSTEM = "urn:kiosk:score"  # a score rule id, for scores without a LOINC code
 FLAG_SYSTEM = "urn:kiosk:flag"  # a flag rule id
+FLAG_DECISION = "urn:kiosk:flag-decision"  # the clinician's decision on acknowledging a flag
+FLAG_DECISION_NOTE = "urn:kiosk:flag-decision-note"
+FLAG_RETRACTED = "urn:kiosk:flag-retracted"  # when a changed answer stopped meeting the rule
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
@@ -419,28 +422,58 @@ def _observation(
 
 
 def _flag(flag: RaisedFlag, patient_ref: str) -> Resource:
+    """A raised flag: active until a clinician acknowledged it with a decision, then inactive,
+    with the decision, who made it, and when (the period's end). A flag a changed answer no
+    longer meets stays active until then, and says when it was retracted."""
     resource: Resource = {"resourceType": "Flag"}
+    extensions: list[Resource] = []
     priority = _PRIORITY.get(flag.severity)
     if priority is not None:
         code, display = priority
-        resource["extension"] = [
+        extensions.append(
             {
                 "url": FLAG_PRIORITY,
                 "valueCodeableConcept": {
                     "coding": [{"system": FLAG_PRIORITY_CODES, "code": code, "display": display}]
                 },
             }
-        ]
-    # Still active once a clinician acknowledged it: acknowledging means "seen", not "resolved".
+        )
+    if flag.retracted_at is not None:
+        extensions.append({"url": FLAG_RETRACTED, "valueDateTime": _instant(flag.retracted_at)})
+    if flag.decision is not None:
+        extensions.append(
+            {
+                "url": FLAG_DECISION,
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": FLAG_DECISION,
+                            "code": str(flag.decision),
+                            "display": flag.decision_label,
+                        }
+                    ],
+                    "text": flag.decision_label,
+                },
+            }
+        )
+    if flag.note:
+        extensions.append({"url": FLAG_DECISION_NOTE, "valueString": flag.note})
+    if extensions:
+        resource["extension"] = extensions
+    period = {"start": _instant(flag.raised_at)}
+    if flag.acknowledged_at is not None:
+        period["end"] = _instant(flag.acknowledged_at)
     resource |= {
-        "status": "active",
+        "status": "active" if flag.acknowledged_at is None else "inactive",
         "category": [
             {"coding": [{"system": FLAG_CATEGORY, "code": "clinical", "display": "Clinical"}]}
         ],
         "code": {"coding": [{"system": FLAG_SYSTEM, "code": flag.rule_id}], "text": flag.message},
         "subject": {"reference": patient_ref},
-        "period": {"start": _instant(flag.raised_at)},
+        "period": period,
     }
+    if flag.acknowledged_by:
+        resource["author"] = {"display": f"staff {flag.acknowledged_by}"}
     return resource
 
 

@@ -8,9 +8,11 @@ Every resource is checked with the ``fhir.resources`` R4B models. Patients are s
 from __future__ import annotations
 
 import base64
+import csv
 import dataclasses
 import datetime as dt
 import hashlib
+import io
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,7 +22,11 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from kiosk.app.synthetic import SYNTHETIC_ANSWERS
+from kiosk.documents.csv_export import flags_csv
 from kiosk.documents.fhir import (
+    FLAG_DECISION,
+    FLAG_DECISION_NOTE,
+    FLAG_RETRACTED,
     LOINC,
     FhirExportError,
     bundle_json,
@@ -29,10 +35,11 @@ from kiosk.documents.fhir import (
 )
 from kiosk.domain.export_model import ExportedVisit
 from kiosk.domain.model import AnswerValue, ItemType, Packet
+from kiosk.domain.records import FlagDecision
 from kiosk.domain.scoring import score_form, score_forms
 from kiosk.domain.signature import DrawnSignature
 from kiosk.domain.visit import Signing
-from kiosk.storage import repository
+from kiosk.storage import console, repository
 from kiosk.storage.db import Database, open_database
 from kiosk.storage.export_data import collect_visits
 from tests.conftest import CLINIC_TIME
@@ -270,6 +277,56 @@ def test_flags_have_their_priority_and_wording(signed_bundle: dict[str, Any]) ->
     assert item9["status"] == "active"
     assert item9["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "PH"
     assert "item 9" in item9["code"]["text"]
+
+
+def test_decisions_and_retractions_are_carried_in_valid_flags(db: Database, packet: Packet) -> None:
+    """A flag acknowledged with a decision is inactive, with the decision, its note, who and
+    when; a flag whose answer changed keeps its retraction time and stays active. The CSV
+    carries the same."""
+    visit_id = add_visit(db, packet, answers={"gad7_1": 3, "gad7_2": 3, "gad7_3": 3, "gad7_4": 3})
+    later = CLINIC_TIME + dt.timedelta(minutes=3)
+    calm = {**SYNTHETIC_ANSWERS, **ITEM9_ANSWERED}  # GAD-7 back under its flag
+    with db.begin() as session:
+        gad7 = packet.form("gad7")
+        repository.save_scores(session, visit_id, [score_form(gad7, calm)], later, answers=calm)
+        assert console.acknowledge_flag(
+            session,
+            visit_id,
+            "phq9_item9",
+            staff_id="dr.chen",
+            decision=FlagDecision.REFER,
+            note="Referred to the crisis team.",
+            device="front-desk",
+            now=later,
+        )
+    (visit,) = exported(db, packet)
+    bundle = visit_bundle(visit, now=EXPORTED_AT)
+    flags = {next(iter(codes(f["code"])))[1]: f for f in resources(bundle, "Flag")}
+    for flag in flags.values():
+        get_fhir_model_class("Flag").model_validate(flag)
+    item9 = flags["phq9_item9"]
+    assert item9["status"] == "inactive"
+    utc = {"start": CLINIC_TIME.astimezone(dt.UTC), "end": later.astimezone(dt.UTC)}
+    assert item9["period"] == {k: v.isoformat(timespec="seconds") for k, v in utc.items()}
+    assert item9["author"] == {"display": "staff dr.chen"}
+    extensions = {e["url"]: e for e in item9["extension"]}
+    decision = extensions[FLAG_DECISION]["valueCodeableConcept"]
+    assert codes(decision) == {(FLAG_DECISION, "refer")} and decision["text"] == "Refer"
+    assert extensions[FLAG_DECISION_NOTE]["valueString"] == "Referred to the crisis team."
+    gad = flags["gad7_moderate_or_worse"]
+    assert gad["status"] == "active"  # retracted, but nobody has seen it yet
+    retracted = {e["url"]: e for e in gad["extension"]}[FLAG_RETRACTED]
+    assert retracted["valueDateTime"] == utc["end"].isoformat(timespec="seconds")
+
+    rows = list(csv.DictReader(io.StringIO(flags_csv([visit]).decode("utf-8-sig"))))
+    by_id = {row["flag_id"]: row for row in rows}
+    assert (by_id["phq9_item9"]["decision"], by_id["phq9_item9"]["note"]) == (
+        "refer",
+        "Referred to the crisis team.",
+    )
+    assert by_id["phq9_item9"]["acknowledged_by"] == "dr.chen"
+    assert by_id["gad7_moderate_or_worse"]["retracted_at_utc"] != ""
+    assert by_id["gad7_moderate_or_worse"]["decision"] == ""
 
 
 def test_consent_carries_the_pdf_and_its_hash(
