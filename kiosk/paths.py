@@ -14,6 +14,7 @@ RESOURCES_DIR = PROJECT_ROOT / "resources"
 FONTS_DIR = RESOURCES_DIR / "fonts"
 STRINGS_DIR = RESOURCES_DIR / "strings"
 STYLES_DIR = RESOURCES_DIR / "styles"
+SOUNDS_DIR = RESOURCES_DIR / "sounds"
 
 
 def data_dir() -> Path:
