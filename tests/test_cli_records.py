@@ -21,6 +21,7 @@ from sqlalchemy import text
 from kiosk import paths
 from kiosk.app.instance import acquire_single_instance
 from kiosk.domain.model import Packet
+from kiosk.domain.scoring import score_form
 from kiosk.storage import audit, repository
 from kiosk.storage.db import Database, open_database
 from kiosk.storage.models import VisitRecord
@@ -194,6 +195,41 @@ def test_drafts_purge_clears_old_drafts_only(records: Records, packet: Packet) -
     assert [(e.action, e.subject, e.actor) for e in events if e.action == "visit.purged"] == [
         ("visit.purged", old, "system")
     ]
+
+
+def test_drafts_purge_says_which_flagged_drafts_it_kept_and_why(
+    records: Records, packet: Packet
+) -> None:
+    """A draft whose urgent flag nobody acknowledged keeps its name and flags; the command
+    names it by document number only."""
+    db = records.open()
+    try:
+        flagged = add_draft(
+            db, packet, "Wilhelmina Fictive Abara", CLINIC_TIME - dt.timedelta(days=30)
+        )
+        answers = {f"phq9_{n}": 0 for n in range(1, 10)} | {"phq9_9": 2}
+        with db.begin() as session:
+            report = score_form(packet.form("phq9"), answers)
+            when = CLINIC_TIME - dt.timedelta(days=30)
+            repository.save_scores(session, flagged, [report], when, answers=answers)
+    finally:
+        db.dispose()
+    done = _kiosk("drafts", "purge", "--database", records.url, "--older-than-hours", "1")
+    assert done.returncode == 0, done.stderr
+    number = repository.document_number(flagged)
+    assert done.stdout.splitlines()[1] == (
+        f"kept 1 unfinished visit(s) whole, because a flag waits for a clinician: {number} "
+        "(acknowledge the flags in the staff console; the next purge then removes them)"
+    )
+    assert "Wilhelmina" not in done.stdout + done.stderr
+    db = records.open()
+    try:
+        with db.begin() as session:
+            kept = repository.get_visit(session, flagged)
+            assert (kept.status, kept.patient_name) == ("draft", "Wilhelmina Fictive Abara")
+            assert repository.load_flags(session, flagged) == ["phq9_item9"]
+    finally:
+        db.dispose()
 
 
 def _hours_ago(hours: int) -> dt.datetime:
