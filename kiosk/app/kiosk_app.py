@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import paths
+from kiosk.app.alerts import AlertConfig, AlertWatcher
 from kiosk.app.clock import Clock, local_now
 from kiosk.app.flow import FlowConfig, VisitFlow
 from kiosk.app.idle import IdleWatcher
@@ -49,6 +50,7 @@ from kiosk.ui.widgets.keyboard import OnScreenKeyboard
 log = logging.getLogger(__name__)
 
 WINDOW_SIZE = (1280, 800)  # a common 10-inch tablet in landscape
+ALERT_POLL_MS = 1000  # the tablet's watcher only escalates: a second is plenty
 
 
 class KioskWindow(QMainWindow):
@@ -352,6 +354,29 @@ class StaffAccess(QObject):
             panel.deleteLater()
 
 
+class BackgroundAlerts(QObject):
+    """The urgent-flag watcher inside the kiosk process: a flag nobody acknowledges is escalated
+    even when no staff console is open anywhere (issue 16). It shows nothing: the patient's screen
+    never learns of an alert; the watcher's state is dropped after each poll."""
+
+    def __init__(
+        self, watcher: AlertWatcher, parent: QObject, interval_ms: int = ALERT_POLL_MS
+    ) -> None:
+        super().__init__(parent)
+        self.watcher = watcher
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
+
+    def poll(self) -> None:
+        self.watcher.poll()  # starts due escalations on its own thread; never raises
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.watcher.stop()
+
+
 @dataclass
 class Kiosk:
     """A wired kiosk: window and flow (tests and the demo drive these)."""
@@ -362,6 +387,7 @@ class Kiosk:
     appearance: AppearanceControl
     staff: StaffAccess
     db: Database
+    alerts: BackgroundAlerts | None = None
 
     def shutdown(self) -> None:
         """Close the window for good: the application-wide event filters go with it (a kiosk
@@ -372,6 +398,8 @@ class Kiosk:
                 if watcher is not None:
                     app.removeEventFilter(watcher)
         self.guard.watcher.disarm()
+        if self.alerts is not None:
+            self.alerts.stop()
         self.window.release()
         self.window.close()
         self.window.deleteLater()
@@ -476,8 +504,12 @@ def build_kiosk(
     staff_access.console_opener = lambda staff_id: open_tablet_console(
         settings, db, packet, strings, clock, window, flow, staff_id
     )
+    watcher = AlertWatcher(
+        db.sessions, AlertConfig.from_settings(settings, settings.kiosk_id), clock
+    )
+    alerts = BackgroundAlerts(watcher, window)
     flow.show_welcome()
-    return Kiosk(window, flow, guard, appearance, staff_access, db)
+    return Kiosk(window, flow, guard, appearance, staff_access, db, alerts)
 
 
 def open_tablet_console(  # noqa: PLR0917 - wiring, called from one place
@@ -578,4 +610,6 @@ def run_kiosk(settings: Settings, *, windowed: bool) -> int:
     try:
         return app.exec()
     finally:
+        if isinstance(kiosk, Kiosk) and kiosk.alerts is not None:
+            kiosk.alerts.stop()  # lets an escalation being delivered finish or give up
         lock.unlock()
