@@ -4,6 +4,10 @@ The console owns its transactions: reads go through plain connections (on SQLite
 queue behind a tablet's write), and every view, acknowledgement, print and sign-in is one
 transaction with its audit event. The queue follows other processes by polling the newest audit
 sequence number (one indexed lookup) every half second; it reloads only when that moved.
+
+Urgent flags are watched for the console's whole life, signed in or not: an alert watcher polled
+every half second puts them in the banner above every panel, chimes, notifies and audits each
+alert shown and each repeat (issue 16).
 """
 
 from __future__ import annotations
@@ -20,17 +24,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kiosk import paths
+from kiosk.app.alerts import AlertConfig, AlertState, AlertWatcher
 from kiosk.app.clock import Clock, local_now
 from kiosk.app.idle import IdleWatcher
 from kiosk.config import Settings
 from kiosk.domain.console import VisitDetail
+from kiosk.domain.findings import flag_catalogue, unknown_flag
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import Packet
 from kiosk.domain.records import FlagDecision
 from kiosk.domain.strings import Strings, load_strings
 from kiosk.storage import console, reconsent, repository, staff
+from kiosk.storage.alerts import UrgentFlag
 from kiosk.storage.db import Database, OpenError, open_database
 from kiosk.storage.staff import PinCheck, PinResult
+from kiosk.ui.staff.alert_banner import AlertAnnouncer, AlertItem, public_summary
 from kiosk.ui.staff.detail import DOCUMENT_TITLES, VisitDetailView
 from kiosk.ui.staff.login import LoginPanel, SetupPanel
 from kiosk.ui.staff.preview import PdfPreview
@@ -43,6 +51,7 @@ log = logging.getLogger(__name__)
 # Log lines carry staff ids and outcomes only, never patient data.
 
 POLL_MS = 500  # a flag raised on a tablet shows here within about half a second
+ALERT_POLL_MS = 500  # …and in the urgent-finding banner, signed in or not (the goal is 2 s)
 ACKNOWLEDGING_ROLES = ("clinician", "admin")
 
 
@@ -66,6 +75,7 @@ class StaffConsole(QObject):
         *,
         idle_s: int | None = None,
         poll_ms: int = POLL_MS,
+        alert_poll_ms: int = ALERT_POLL_MS,
         make_preview: Callable[[], PdfPreview] = PdfPreview,
     ) -> None:
         super().__init__()
@@ -90,6 +100,19 @@ class StaffConsole(QObject):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.idle)
+        # The alert timer belongs to the console, not to a sign-in: signed out after idle or
+        # minimised, the console still watches (sign_out stops only the queue's poll).
+        self.alerts = AlertWatcher(
+            db.sessions, AlertConfig.from_settings(settings, settings.kiosk_id), clock
+        )
+        self.alert_state: AlertState | None = None
+        self.announcer = AlertAnnouncer(self.window)
+        self.flag_words = {flag_id: f.message for flag_id, f in flag_catalogue(packet).items()}
+        self.window.alert_banner.visit_requested.connect(self._open_alerted_visit)
+        self.alert_timer = QTimer(self)
+        self.alert_timer.setInterval(alert_poll_ms)
+        self.alert_timer.timeout.connect(self.poll_alerts)
+        self.alert_timer.start()
         self.show_start()
 
     # --- plumbing ---
@@ -245,6 +268,7 @@ class StaffConsole(QObject):
         if self.user is not None:
             self.sign_out()
         self.poll_timer.stop()
+        self._stop_alerts()  # the window is gone: nobody would see an alert
 
     # --- queue ---
 
@@ -355,6 +379,56 @@ class StaffConsole(QObject):
         if request and (request.name or request.birth_date):
             heading += " matching the search"
         return since, until, heading
+
+    # --- urgent findings ---
+
+    def poll_alerts(self) -> None:
+        """Put every open urgent flag in the banner; chime, notify and audit those this console
+        has not shown yet and those due again. One small indexed query; on a database error the
+        watcher hands back its last state, which is shown again but never announced again."""
+        previous, state = self.alert_state, self.alerts.poll()
+        self.alert_state = state
+        tz = self._tz
+        items = [self._alert_item(flag) for flag in state.open]
+        self.window.alert_banner.show_items(items, tz)
+        if not items:
+            self.announcer.clear()
+        if state is previous or not (state.new or state.repeat_due):
+            return
+        for action, flags in (("alert.shown", state.new), ("alert.repeated", state.repeat_due)):
+            for flag in flags:  # one event per flag per showing; the subject is the visit id
+                repository.record_event(
+                    self.db.sessions,
+                    actor="system",
+                    device=self._device(),
+                    action=action,
+                    subject=flag.visit_id,
+                    now=self.now,
+                )
+        self.alerts.mark_announced(flag.flag_id for flag in (*state.new, *state.repeat_due))
+        self.announcer.announce(public_summary(items, tz))  # no patient data, signed in or not
+        log.info("urgent-finding alert: %d new, %d again", len(state.new), len(state.repeat_due))
+
+    def _alert_item(self, flag: UrgentFlag) -> AlertItem:
+        words = self.flag_words.get(flag.rule_id) or unknown_flag(flag.rule_id).message
+        return AlertItem(
+            flag_id=flag.flag_id,
+            visit_id=flag.visit_id,
+            kiosk_id=flag.kiosk_id,
+            raised_at=flag.raised_at,
+            retracted_at=flag.retracted_at,
+            document_number=flag.document_number,
+            message=words,
+        )
+
+    def _open_alerted_visit(self, visit_id: str) -> None:
+        if self.user is not None:  # the banner offers the visit only while signed in
+            self.open_visit(visit_id)
+
+    def _stop_alerts(self) -> None:
+        self.alert_timer.stop()
+        self.alerts.stop()
+        self.announcer.clear()
 
     # --- one visit ---
 
@@ -479,6 +553,7 @@ class StaffConsole(QObject):
         if app is not None:
             app.removeEventFilter(self.idle)
         self.poll_timer.stop()
+        self._stop_alerts()
         self.idle.disarm()
         if self.window.isVisible():
             self.window.close()

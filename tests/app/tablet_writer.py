@@ -3,13 +3,16 @@ urgent item-9 flag, through the same storage calls and transactions as the kiosk
 
     python -m tests.app.tablet_writer URL NAME ISO_TIME
 
-Prints the visit id once the page is committed.
+Prints the visit id once the page is committed, then ``committed SECONDS``: the moment of that
+commit on the system-wide monotonic clock (``time.monotonic()`` of any process on this machine
+reads the same clock), so a test or the bench can time how soon a console shows the flag.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 
 from kiosk import paths
 from kiosk.app.demo import write_flagged_visit
@@ -24,9 +27,11 @@ def main(url: str, name: str, when: str) -> None:
         visit_id = write_flagged_visit(
             db, packet, name, "1961-03-05", dt.datetime.fromisoformat(when)
         )
+        committed = time.monotonic()  # the PHQ-9 page, and its flag, are committed by now
     finally:
         db.dispose()
     print(visit_id, flush=True)
+    print(f"committed {committed!r}", flush=True)
 
 
 if __name__ == "__main__":

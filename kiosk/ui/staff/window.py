@@ -1,4 +1,5 @@
-"""The staff console's window: a header with who is signed in, then one panel at a time."""
+"""The staff console's window: a header with who is signed in, the urgent-finding banner (when a
+flag waits), then one panel at a time."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.ui.screens.base import label
+from kiosk.ui.staff.alert_banner import AlertBanner
 from kiosk.ui.staff.login import push_button
 from kiosk.ui.staff.style import CONSOLE_STYLE
 
 
 class ConsoleWindow(QMainWindow):
-    """Header (clinic, signed-in member of staff, Sign out) over a stack of panels. The panel
-    shown before is destroyed when another replaces it: nothing of a visit lingers hidden."""
+    """Header (clinic, signed-in member of staff, Sign out), the urgent-finding banner, then a
+    stack of panels. The banner sits outside the stack, so it stays over every panel, the sign-in
+    included. The panel shown before is destroyed when another replaces it: nothing of a visit
+    lingers hidden."""
 
     sign_out_requested = Signal()
     closing = Signal()
@@ -53,6 +57,8 @@ class ConsoleWindow(QMainWindow):
         self.sign_out_button.setVisible(False)
         row.addWidget(self.sign_out_button)
         column.addWidget(header)
+        self.alert_banner = AlertBanner()
+        column.addWidget(self.alert_banner)
         self.stack = QStackedWidget()
         column.addWidget(self.stack, 1)
         self.setCentralWidget(root)
@@ -73,6 +79,7 @@ class ConsoleWindow(QMainWindow):
     def set_signed_in(self, who: str) -> None:
         self.who.setText(who)
         self.sign_out_button.setVisible(bool(who))
+        self.alert_banner.set_signed_in(bool(who))  # patient details only while signed in
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.closing.emit()
