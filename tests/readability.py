@@ -20,10 +20,13 @@ import textstat
 
 from kiosk import paths
 from kiosk.domain.loader import load_packet
-from kiosk.domain.model import LANGUAGES, Item, LocalizedText, Packet
+from kiosk.domain.model import LANGUAGES, PATIENT_NOTICES, Item, LocalizedText, Packet
 from kiosk.domain.strings import Strings, load_strings
 
 GRADE_LIMIT = 8.0
+NOTICE_GRADE_LIMIT = 6.0
+"""The notices after an answer (the crisis line after PHQ-9 item 9) are read by someone who may
+be at their worst: grade 6 at most."""
 UI_GROUPS = (
     "welcome",
     "language",
@@ -132,11 +135,28 @@ def ui_screens(strings: Strings, language: str) -> Iterator[Screen]:
         yield Screen(f"ui/{group}", language, _join(iter(parts)), fixed_wording=False)
 
 
+def notice_screens(strings: Strings, language: str) -> Iterator[Screen]:
+    """Each patient notice (``notice.<name>.*``) as its screen shows it, with Continue."""
+    for name in PATIENT_NOTICES:
+        parts = [
+            strings.get(f"notice.{name}.title", language),
+            *strings.get(f"notice.{name}.body", language).split("\n\n"),
+            strings.get(f"notice.{name}.help", language),
+            strings.get("notice.continue", language),
+        ]
+        text = _join(iter(_FORMAT_FIELD.sub("988", p) for p in parts))
+        yield Screen(f"notice/{name}", language, text, fixed_wording=False)
+
+
 def all_screens(packet: Packet, strings: Strings) -> list[Screen]:
     return [
         screen
         for language in LANGUAGES
-        for screen in (*packet_screens(packet, strings, language), *ui_screens(strings, language))
+        for screen in (
+            *packet_screens(packet, strings, language),
+            *ui_screens(strings, language),
+            *notice_screens(strings, language),
+        )
     ]
 
 

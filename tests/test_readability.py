@@ -11,10 +11,17 @@ import pytest
 from kiosk import paths
 from kiosk.domain.loader import load_packet
 from kiosk.domain.strings import load_strings
-from tests.readability import GRADE_LIMIT, Screen, all_screens, reading_grade
+from tests.readability import (
+    GRADE_LIMIT,
+    NOTICE_GRADE_LIMIT,
+    Screen,
+    all_screens,
+    reading_grade,
+)
 
 _SCREENS = all_screens(load_packet(paths.FORMS_DIR), load_strings(paths.STRINGS_DIR))
 OURS = [s for s in _SCREENS if not s.fixed_wording]
+NOTICES = [s for s in _SCREENS if s.name.startswith("notice/")]
 
 LEGALESE = {
     "en": (
@@ -39,6 +46,11 @@ def test_screen_reads_at_grade_8_or_below(screen: Screen) -> None:
     assert screen.grade <= GRADE_LIMIT, f"{screen.name} ({screen.language}): {screen.text}"
 
 
+@pytest.mark.parametrize("screen", NOTICES, ids=[f"{s.language}-{s.name}" for s in NOTICES])
+def test_notices_after_an_answer_read_at_grade_6_or_below(screen: Screen) -> None:
+    assert screen.grade <= NOTICE_GRADE_LIMIT, f"{screen.name} ({screen.language}): {screen.text}"
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_measure_catches_hard_text(language: str) -> None:
     assert reading_grade(LEGALESE[language], language) > GRADE_LIMIT + 4
@@ -47,6 +59,7 @@ def test_the_measure_catches_hard_text(language: str) -> None:
 def test_every_kind_of_screen_is_measured_in_both_languages() -> None:
     names = {(s.language, s.name.split("/")[0]) for s in _SCREENS}
     for language in ("en", "es"):
-        for kind in ("intake", "medicines", "consent", "quiz", "ui", "phq9", "gad7", "peg"):
+        kinds = ("intake", "medicines", "consent", "quiz", "ui", "notice", "phq9", "gad7", "peg")
+        for kind in kinds:
             assert (language, kind) in names
     assert {s.name.split("/")[0] for s in _SCREENS if s.fixed_wording} == {"phq9", "gad7", "peg"}

@@ -30,6 +30,7 @@ from kiosk.storage import repository
 from kiosk.storage.db import Database
 from kiosk.ui.screens.consent import SectionScreen, SignatureScreen
 from kiosk.ui.screens.done import DoneScreen
+from kiosk.ui.screens.notice import NoticeScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.screens.review import ReviewScreen
 from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
@@ -95,7 +96,7 @@ class DemoPatient:
                 bar = screen.scroll_area.verticalScrollBar()
                 bar.setValue(bar.maximum())  # reads to the end, as the reading record shows
                 screen.primary_button.click()
-        elif isinstance(screen, ReviewScreen):
+        elif isinstance(screen, ReviewScreen | NoticeScreen):
             if self._seen(screen):
                 screen.primary_button.click()
         elif isinstance(screen, SignatureScreen):

@@ -23,6 +23,7 @@ from kiosk.app.service import (
     Finished,
     Invalid,
     Message,
+    Notify,
     OpenVisit,
     Outcome,
     Refused,
@@ -31,6 +32,7 @@ from kiosk.app.service import (
     VisitConfig,
     VisitService,
 )
+from kiosk.config import DEFAULT_CRISIS_LINE
 from kiosk.domain.model import LANGUAGES, Packet
 from kiosk.domain.reconsent import ConsentNeed, NeedKind
 from kiosk.domain.signature import DrawnSignature
@@ -48,6 +50,7 @@ from kiosk.ui.screens.consent import (
     quiz_screen,
 )
 from kiosk.ui.screens.done import DoneScreen
+from kiosk.ui.screens.notice import NoticeScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.screens.review import ReviewScreen, review_entries
 from kiosk.ui.screens.start import LanguageScreen, WelcomeScreen
@@ -62,6 +65,7 @@ class FlowConfig(VisitConfig):
     """The service's settings and the navigator's own."""
 
     done_seconds: int  # the thank-you screen's countdown back to Welcome
+    crisis_line: str = DEFAULT_CRISIS_LINE  # {crisis_line} on the patient notices
 
 
 class VisitFlow(QObject):
@@ -88,6 +92,7 @@ class VisitFlow(QObject):
         self.open: OpenVisit | None = None
         self.screen: QWidget | None = None
         self._pending_notice = ""  # a calm note for the next screen (e.g. after a quiz miss)
+        self._notices: tuple[str, ...] = ()  # notice screens to show before the next step
 
     # --- plumbing ---
 
@@ -158,6 +163,9 @@ class VisitFlow(QObject):
                 if notice is not None:
                     self._pending_notice = self.say(notice)
                 self.show_step()
+            case Notify(notices):
+                self._notices = notices
+                self.show_step()
             case Invalid(problems):
                 if isinstance(screen, QuestionScreen):
                     screen.show_problems(problems)
@@ -198,6 +206,7 @@ class VisitFlow(QObject):
     def show_welcome(self) -> None:
         """Forget the visit and show Welcome (the draft stays in the database)."""
         self.open = None
+        self._notices = ()
         welcome = WelcomeScreen(self.strings, self.config.clinic_name)
         welcome.started.connect(self.show_language)
         self._show(welcome)
@@ -210,6 +219,7 @@ class VisitFlow(QObject):
     def start_visit(self, language: str) -> None:
         """Create the visit (a draft row) and show its first page."""
         self.open = self.service.start(language)
+        self._notices = ()
         if self.open is None:
             self.show_welcome()
             return
@@ -221,12 +231,16 @@ class VisitFlow(QObject):
         if opened is None:
             return False
         self.open = opened
+        self._notices = ()
         self.show_step()
         return True
 
     def show_step(self) -> None:
-        """Build the screen for the visit's current step."""
+        """Build the screen for the visit's current step (after any notice still to show)."""
         visit = self._require_visit()
+        if self._notices:
+            self._show_notice(visit, self._notices[0])
+            return
         step = visit.current
         texts = self.texts
         progress = visit.progress
@@ -295,6 +309,21 @@ class VisitFlow(QObject):
             screen.language_button.clicked.connect(self.switch_language)
             screen.display_button.clicked.connect(self.display_requested)
         self._show(screen)
+
+    def _show_notice(self, visit: Visit, name: str) -> None:
+        """A calm notice after a saved page (see :class:`~kiosk.app.service.Notify`). Continue
+        goes on to the next notice or the step; a language switch shows it again, translated."""
+        screen = NoticeScreen(
+            name, self.texts, {"crisis_line": self.config.crisis_line}, progress=visit.progress
+        )
+        screen.continued.connect(self._notice_read)
+        screen.language_button.clicked.connect(self.switch_language)
+        screen.display_button.clicked.connect(self.display_requested)
+        self._show(screen)
+
+    def _notice_read(self) -> None:
+        self._notices = self._notices[1:]
+        self.show_step()
 
     def _section_screen(self, visit: Visit, texts: Texts, progress: tuple[int, int]) -> Screen:
         """A consent section, or its re-teach after a wrong answer to its question."""

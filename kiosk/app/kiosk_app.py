@@ -487,6 +487,7 @@ def build_kiosk(
             anchor_file=anchor_file(db, paths.data_dir()),
             certificates=Certificates(settings.key_dir),
             consent_validity_months=settings.consent_validity_months,
+            crisis_line=settings.crisis_line,
         ),
         clock=clock,
         reader=Reader(settings.speech_engine),

@@ -109,6 +109,15 @@ class ShowStep:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """Saved, and the answers newly raised flags that have a ``patient_notice``: show the
+    patient these notices (the ``notice.<name>`` screens, in this order), then the visit's
+    current step."""
+
+    notices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Invalid:
     """Nothing saved and the visit did not move: these answers on screen need attention."""
 
@@ -137,7 +146,7 @@ class Finished:
     finished: FinishedVisit
 
 
-Outcome = ShowStep | Invalid | Refused | SaveFailed | Finished
+Outcome = ShowStep | Notify | Invalid | Refused | SaveFailed | Finished
 """What a patient's action came to; the navigator matches on it."""
 
 
@@ -255,9 +264,15 @@ class VisitService:
     # --- the patient's actions ---
 
     def submit_page(self, open_visit: OpenVisit, raw: Mapping[str, object]) -> Outcome:
-        """A question page's answers: checked, then stored with the identity and the scores."""
+        """A question page's answers: checked, then stored with the identity and the scores.
+
+        When the save raises a flag with a ``patient_notice`` that was not raised before it,
+        the outcome is :class:`Notify`. Saving the same answer again shows nothing new; an
+        answer changed so that the flag clears, then raises it again, shows the notice again
+        (each raise reaches staff, so the patient hears it each time)."""
         visit, visit_id = open_visit.visit, open_visit.id
         checkpoint = visit.checkpoint()
+        raised_before = {f.id for report in visit.scores() for f in report.flags}
         result = visit.submit_page(raw, self.clock().date())
         if not isinstance(result, PageSaved):
             return Invalid(result)
@@ -281,7 +296,18 @@ class VisitService:
             )
             repository.save_scores(session, visit_id, reports, now, answers=visit.answers)
 
-        return self._commit(open_visit, "a page", checkpoint, write, "visit.page_saved")
+        outcome = self._commit(open_visit, "a page", checkpoint, write, "visit.page_saved")
+        notices = tuple(
+            dict.fromkeys(
+                f.patient_notice
+                for report in reports
+                for f in report.flags
+                if f.patient_notice and f.id not in raised_before
+            )
+        )
+        if isinstance(outcome, ShowStep) and notices:
+            return Notify(notices)
+        return outcome
 
     def answer_quiz(self, open_visit: OpenVisit, raw: Mapping[str, object]) -> Outcome:
         """A comprehension answer: stored with the flag a second miss raises. A wrong answer

@@ -18,6 +18,7 @@ from kiosk.app.kiosk_app import Kiosk, open_kiosk
 from kiosk.config import Settings
 from kiosk.domain.model import AnswerValue
 from kiosk.storage import staff
+from kiosk.ui.screens.notice import NoticeScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.theme import apply_theme
 from kiosk.ui.widgets.answers import (
@@ -40,6 +41,7 @@ class KioskUnderTest:
     qtbot: QtBot
     database_url: str
     output_dir: Path
+    notices: list[str] = dataclasses.field(default_factory=list)  # tapped through by fill_until
 
     @property
     def screen(self) -> QWidget:
@@ -112,11 +114,17 @@ class KioskUnderTest:
     def fill_until(
         self, answers: Mapping[str, AnswerValue], stop: Callable[[QWidget], bool]
     ) -> list[str]:
-        """Fill question pages until ``stop(screen)``; return the page ids seen."""
+        """Fill question pages until ``stop(screen)``; return the page ids seen. A notice after
+        a page (the crisis line after PHQ-9 item 9) is tapped through and kept in ``notices``."""
         seen: list[str] = []
         for _ in range(200):
-            if stop(self.screen):
+            screen = self.screen
+            if stop(screen):
                 return seen
+            if isinstance(screen, NoticeScreen):
+                self.notices.append(screen.name)
+                self.tap(screen.primary_button)
+                continue
             seen.append(self.question().page.id)
             self.fill_and_next(answers)
         raise AssertionError("never reached the expected screen")

@@ -22,6 +22,7 @@ from kiosk.app.service import (
     Finished,
     Invalid,
     Message,
+    Notify,
     OpenVisit,
     Refused,
     SaveFailed,
@@ -301,3 +302,66 @@ def test_resume_opens_a_draft_at_its_first_unanswered_page(
     assert dict(resumed.visit.answers) == dict(opened.visit.answers)
     assert actions(db)[-1] == "visit.resumed"
     assert service.resume("no-such-visit", resumed_by="maria") is None
+
+
+# --- a notice for the patient after a page that raises a flag with one (PHQ-9 item 9) ---------
+
+
+def at_page(service: VisitService, page_id: str) -> OpenVisit:
+    """A new visit whose earlier pages are answered from the synthetic patient."""
+    opened = service.start("en")
+    assert opened is not None
+    visit = opened.visit
+    while visit.page().id != page_id:
+        raw = {i.id: SYNTHETIC_ANSWERS[i.id] for i in visit.items_on(visit.page())}
+        assert service.submit_page(opened, raw) == ShowStep()
+    return opened
+
+
+def item9_again(service: VisitService, opened: OpenVisit, value: int) -> object:
+    """Back to PHQ-9 item 9 and save it with ``value``."""
+    visit = opened.visit
+    while visit.page().id != "phq9_9_page":
+        assert visit.back()
+    return service.submit_page(opened, {"phq9_9": value})
+
+
+def flags(db: Database, visit_id: str) -> set[str]:
+    with db.read() as session:
+        return set(repository.load_flags(session, visit_id))
+
+
+def test_a_page_raising_item_9_tells_the_navigator_to_show_the_crisis_notice_once(
+    service: VisitService, db: Database
+) -> None:
+    opened = at_page(service, "phq9_9_page")
+    assert service.submit_page(opened, {"phq9_9": 1}) == Notify(("crisis",))
+    assert opened.visit.page().id == "phq9_difficulty_page"  # saved, and the visit moved on
+    assert "phq9_item9" in flags(db, opened.id)
+    # Saved again, still above "Not at all": the patient was told; nothing new to say.
+    assert item9_again(service, opened, 2) == ShowStep()
+    assert item9_again(service, opened, 0) == ShowStep()  # cleared
+    assert item9_again(service, opened, 3) == Notify(("crisis",))  # raised again: told again
+
+
+def test_item_9_at_not_at_all_shows_no_notice(service: VisitService) -> None:
+    opened = at_page(service, "phq9_9_page")
+    assert service.submit_page(opened, {"phq9_9": 0}) == ShowStep()
+
+
+def test_a_failed_save_shows_no_notice_and_the_retry_does(
+    service: VisitService, db: Database
+) -> None:
+    opened = at_page(service, "phq9_9_page")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                f"CREATE TRIGGER {FAULT} BEFORE INSERT ON answers "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        )
+    assert service.submit_page(opened, {"phq9_9": 1}) == SaveFailed()
+    assert opened.visit.page().id == "phq9_9_page"
+    with db.engine.begin() as connection:
+        connection.execute(text(f"DROP TRIGGER {FAULT}"))
+    assert service.submit_page(opened, {"phq9_9": 1}) == Notify(("crisis",))
