@@ -161,6 +161,28 @@ def _parser() -> argparse.ArgumentParser:
         help="default: KIOSK_DRAFT_RETENTION_H (72)",
     )
     purge.set_defaults(handler=_drafts_purge)
+
+    alerts = commands.add_parser("alerts", help="urgent-flag alerts: the watcher, a test message")
+    alerts_commands = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
+    watch = alerts_commands.add_parser(
+        "watch",
+        parents=[common],
+        help="watch for urgent flags and escalate the ones not acknowledged in time (a service)",
+    )
+    watch.add_argument(
+        "--retry-after",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="first retry of a failed delivery after S seconds, then doubling up to 5 minutes",
+    )
+    watch.set_defaults(handler=_alerts_watch)
+    alerts_test = alerts_commands.add_parser(
+        "test",
+        parents=[common],
+        help="send a test message through every configured alert channel and say what happened",
+    )
+    alerts_test.set_defaults(handler=_alerts_test)
     return parser
 
 
@@ -533,6 +555,96 @@ def _write_export(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _log_to_stderr() -> None:
+    """The kiosk's log lines (from INFO) and other libraries' warnings on standard error; under
+    systemd (JOURNAL_STREAM set) the journal adds the time itself."""
+    import logging
+
+    timed = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    logging.basicConfig(level=logging.WARNING, format=f"{timed}%(levelname)s %(message)s")
+    logging.getLogger("kiosk").setLevel(logging.INFO)
+
+
+@_on_records
+def _alerts_watch(settings: Settings, args: argparse.Namespace) -> int:
+    """The urgent-flag watcher on its own, until SIGTERM or SIGINT (then exit 0)."""
+    import logging
+    import signal
+    import threading
+    from dataclasses import replace
+
+    from kiosk.app.alert_delivery import NO_CHANNEL
+    from kiosk.app.alerts import AlertConfig, AlertWatcher, watch
+
+    if not args.retry_after > 0:
+        print("--retry-after must be more than 0 seconds", file=sys.stderr)
+        return EXIT_USAGE
+    _log_to_stderr()
+    log = logging.getLogger("kiosk.alerts")
+    config = replace(
+        AlertConfig.from_settings(settings, settings.kiosk_id), retry_first_s=args.retry_after
+    )
+    db = _open(settings)
+    stopping = threading.Event()
+    previous = {
+        number: signal.signal(number, lambda *_: stopping.set())
+        for number in (signal.SIGTERM, signal.SIGINT)
+    }
+    watcher = AlertWatcher(db.sessions, config)
+    try:
+        log.info(
+            "watching the %s records for urgent flags as %s; escalating after %s s",
+            db.dialect,
+            config.device,
+            config.escalate_after_s,
+        )
+        if not watcher.can_escalate:
+            log.warning("%s: urgent flags are logged here, and escalated by none", NO_CHANNEL)
+        watch(watcher, stopping)
+        log.info("stopping")
+    finally:
+        watcher.stop(timeout=15.0)  # an attempt under way is finished and recorded
+        db.dispose()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return EXIT_OK
+
+
+@_on_records
+def _alerts_test(settings: Settings, args: argparse.Namespace) -> int:
+    """A test message through every configured channel; exit 0 only when each delivered it."""
+    from kiosk.app.alert_delivery import NO_CHANNEL, configured_channels, send, test_message
+    from kiosk.storage import repository
+
+    channels = configured_channels(settings.alert_webhook_url, settings.alert_command)
+    db = _open(settings)
+    try:
+        now = dt.datetime.now().astimezone()
+        results = []
+        if channels:
+            message = test_message(clinic=settings.clinic_name, device=settings.kiosk_id, now=now)
+            results = send(channels, message)
+        else:
+            print(NO_CHANNEL)
+        for result in results:
+            print(result)
+        delivered = sum(result.delivered for result in results)
+        recorded = repository.record_event(
+            db.sessions,
+            actor="cli",
+            device=settings.kiosk_id,
+            action="alert.test",
+            subject=f"{delivered} of {len(results)} channels delivered",
+            now=now,
+        )
+    finally:
+        db.dispose()
+    if not recorded:
+        print("the test could not be recorded in the audit trail", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK if results and delivered == len(results) else EXIT_FAILED
 
 
 @_on_records

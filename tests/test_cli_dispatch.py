@@ -30,6 +30,8 @@ COMMANDS: dict[Words, tuple[list[str], str]] = {
     ("restore",): (["restore", "copy.sqlite3"], "_restore"),
     ("export",): (["export", "--format", "csv", "--out", "exports"], "_export"),
     ("drafts", "purge"): (["drafts", "purge"], "_drafts_purge"),
+    ("alerts", "watch"): (["alerts", "watch"], "_alerts_watch"),
+    ("alerts", "test"): (["alerts", "test"], "_alerts_test"),
 }
 
 
