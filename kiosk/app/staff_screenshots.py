@@ -1,7 +1,8 @@
-"""Pictures of the staff console: sign-in, the queue with a red flag, a visit's detail, the
-sealed consent in the preview. A synthetic patient signs at a real kiosk first; two more visits
-(one with an urgent flag, one on paper) are written as a tablet writes them. Nothing is kept but
-the pictures."""
+"""Pictures of the staff console: the urgent-finding banner before and after sign-in, sign-in,
+the queue with a red flag, a visit's detail, the sealed consent in the preview. A synthetic
+patient signs at a real kiosk first; two more visits (one with an urgent flag, one on paper) are
+written as a tablet writes them, the second after the first picture, so the banner is seen with
+one finding and with two. Nothing is kept but the pictures."""
 
 from __future__ import annotations
 
@@ -52,9 +53,7 @@ def _take(settings: Settings, out: Path, scratch: Path) -> list[Path]:
     packet = load_packet(settings.forms_dir, settings.text_values())
     now = local_now()
     flagged = write_flagged_visit(db, packet, "Tomás Ejemplo Ruiz", "1958-09-14", now)
-    paper = write_flagged_visit(db, packet, "Alice Sample", "1975-02-11", now)
     with db.begin() as session:
-        repository.record_paper_choice(session, paper, consent=packet.consent, now=now)
         staff_id, name, role, pin = CLINICIAN
         staff.add_staff(session, staff_id, name=name, role=role, pin=pin, now=now)
     kiosk.window.hide()
@@ -71,12 +70,19 @@ def _take(settings: Settings, out: Path, scratch: Path) -> list[Path]:
         write_screenshot(window, path)
         written.append(path)
 
+    console.poll_alerts()  # at once, not at the timer's first tick
+    shoot("alert-signed-out")  # one finding: the tablet and the time, nothing about the patient
+    paper = write_flagged_visit(db, packet, "Alice Sample", "1975-02-11", now)
+    with db.begin() as session:
+        repository.record_paper_choice(session, paper, consent=packet.consent, now=now)
+    console.poll_alerts()
     login = window.panel
     assert isinstance(login, LoginPanel)
     login.staff_id.setText(CLINICIAN[0])
     login.pin.setText(CLINICIAN[3])
     shoot("login")
     login.sign_in_button.click()
+    shoot("alert-signed-in")  # document numbers, the flags' words, "Open visit"
     queue = window.panel
     assert isinstance(queue, QueueView)
     queue.table.selectRow(queue.row_of(flagged))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QAccessible, QAccessibleEvent
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QFont, QFontMetrics
 from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
 from PySide6.QtWidgets import (
     QApplication,
@@ -40,7 +40,7 @@ from kiosk.ui.staff.style import URGENT
 log = logging.getLogger(__name__)  # counts and states only: never a visit or a flag's words
 
 CHIME = paths.SOUNDS_DIR / "chime.wav"
-MAX_ROWS = 3  # more flags than this at once: the rest are counted, the queue lists them all
+MAX_ROWS = 2  # more at once are counted (the queue lists them all): the panel keeps its room
 TITLE = "Urgent finding"
 
 BANNER_STYLE = f"""
@@ -105,8 +105,22 @@ def history(item: AlertItem, tz: dt.tzinfo) -> str:
 
 
 def signed_in_summary(items: Sequence[AlertItem]) -> str:
-    count = "1 urgent finding waits" if len(items) == 1 else f"{len(items)} urgent findings wait"
-    return f"{count} for a clinician. Open the visit and acknowledge it to clear this alert."
+    if len(items) == 1:
+        return "1 urgent finding waits for a clinician: open the visit and acknowledge it."
+    return (
+        f"{len(items)} urgent findings wait for a clinician: open each visit and acknowledge "
+        "its finding."
+    )
+
+
+def _document_width() -> int:
+    """Room for any document number in the rows' bold 16 px, so their messages line up."""
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(16)
+    font.setBold(True)
+    metrics = QFontMetrics(font)
+    widest = max(metrics.horizontalAdvance(c) for c in "0123456789ABCDEF")
+    return metrics.horizontalAdvance("KC-") + 8 * widest + 4
 
 
 class AlertBanner(QFrame):
@@ -170,8 +184,8 @@ class AlertBanner(QFrame):
             self.summary.setText("")
             self.setVisible(False)
             return
+        self.title.setText(TITLE if len(self.items) == 1 else f"{TITLE}s")
         if self.signed_in:
-            self.title.setText(TITLE if len(self.items) == 1 else f"{TITLE}s ({len(self.items)})")
             self.summary.setText(signed_in_summary(self.items))
             rows: list[QWidget] = [self._row(item) for item in self.items[:MAX_ROWS]]
             hidden = len(self.items) - MAX_ROWS
@@ -182,7 +196,6 @@ class AlertBanner(QFrame):
                 self.rows.addWidget(widget)
                 widget.show()  # now, not at the next event loop turn: the banner is read at once
         else:
-            self.title.setText(TITLE)
             self.summary.setText(public_summary(self.items, self.tz))
         self.summary.setAccessibleName(self.summary.text())
         self.setAccessibleDescription(self.summary.text())
@@ -196,9 +209,10 @@ class AlertBanner(QFrame):
         frame.setObjectName("urgentAlertRow")
         frame.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         line = QHBoxLayout(frame)
-        line.setContentsMargins(12, 8, 12, 8)
+        line.setContentsMargins(12, 6, 12, 6)
         line.setSpacing(14)
         document = label(item.document_number, "urgentAlertDocument", wrap=False)
+        document.setMinimumWidth(_document_width())
         line.addWidget(document, 0, Qt.AlignmentFlag.AlignTop)
         words = QVBoxLayout()
         words.setSpacing(2)
