@@ -123,6 +123,7 @@ class AlertWatcher:
         self._announced: dict[int, dt.datetime] = {}
         self._state = EMPTY
         self._warned_no_channel = False
+        self._unreadable = False  # the last poll could not read the records
         # Every flag raised at or before this was looked at by a finished escalation round: a
         # poll wakes the delivery thread only for flags that came due after it.
         self._looked_until: dt.datetime | None = None
@@ -149,8 +150,13 @@ class AlertWatcher:
             with reading(self._sessions) as session:
                 flags = tuple(open_urgent_flags(session))
         except SQLAlchemyError as exc:
-            log.error("alert watcher: the records could not be read (%s)", type(exc).__name__)
+            if not self._unreadable:  # once per outage, not twice a second
+                log.error("alert watcher: the records could not be read (%s)", type(exc).__name__)
+            self._unreadable = True
             return self._state
+        if self._unreadable:
+            self._unreadable = False
+            log.warning("alert watcher: the records can be read again")
         now = self._clock()
         open_ids = {f.flag_id for f in flags}
         new = tuple(f for f in flags if f.flag_id not in self._seen)

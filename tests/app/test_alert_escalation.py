@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from kiosk import cli
 from kiosk.app import alert_delivery
 from kiosk.app.alert_delivery import CommandChannel, Delivery, WebhookChannel, redact_url
 from kiosk.app.alerts import AlertConfig, AlertWatcher
@@ -172,9 +173,15 @@ def test_poll_survives_the_records_going_away(
     seen = watcher.poll()
     assert len(seen.open) == 1
     broken.set()
-    with caplog.at_level(logging.ERROR, logger="kiosk.app.alerts"):
-        assert watcher.poll() is seen
-    assert "OperationalError" in caplog.text
+    with caplog.at_level(logging.WARNING, logger="kiosk.app.alerts"):
+        for _ in range(3):
+            assert watcher.poll() is seen
+        broken.clear()
+        assert watcher.poll().open == seen.open
+    assert [r.getMessage() for r in caplog.records] == [
+        "alert watcher: the records could not be read (OperationalError)",  # once an outage
+        "alert watcher: the records can be read again",
+    ]
     _assert_no_patient_data(caplog.text)
     assert "secret" not in caplog.text
 
@@ -572,3 +579,14 @@ def test_the_message_shape_is_shared_by_tests_and_escalations(db: Database, pack
     assert {k: type(v) for k, v in sample.items()} == {
         k: type(v) for k, v in pager.bodies[0].items()
     }
+
+
+def test_alerts_watch_refuses_missing_records_and_a_bad_retry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under systemd a wrong database must end the process (and be restarted), not watch nothing."""
+    missing = f"sqlite:///{tmp_path / 'nowhere.sqlite3'}"
+    assert cli.main(["alerts", "watch", "--database", missing]) == 1
+    assert "The records cannot be opened: there is no database at" in capsys.readouterr().err
+    assert cli.main(["alerts", "watch", "--database", missing, "--retry-after", "0"]) == 2
+    assert "--retry-after must be more than 0 seconds" in capsys.readouterr().err
