@@ -199,30 +199,17 @@ def due_attempts(session: Session, *, now: dt.datetime) -> list[DueAttempt]:
         )
         .order_by(AlertEscalationRecord.claimed_at, AlertEscalationRecord.flag_id)
     )
-    due = []
-    for row in rows:
-        flag = None
-        if row.id is not None and row.kiosk_id is not None:
-            flag = UrgentFlag(
-                flag_id=row.flag_id,
-                visit_id=row.visit_id,
-                document_number=repository.document_number(row.visit_id),
-                rule_id=row.rule_id,
-                form_id=row.form_id,
-                kiosk_id=row.kiosk_id,
-                raised_at=row.raised_at,
-                retracted_at=row.retracted_at,
-            )
-        due.append(
-            DueAttempt(
-                flag_id=row.flag_id,
-                visit_id=row.visit_id,
-                attempts=row.attempts,
-                flag=flag,
-                acknowledged=row.acknowledged_at is not None,
-            )
+    return [
+        DueAttempt(
+            flag_id=row.flag_id,
+            visit_id=row.visit_id,
+            attempts=row.attempts,
+            # row.id and row.kiosk_id are the flag's and its visit's: None when the flag is gone.
+            flag=_urgent_flag(row) if row.id is not None and row.kiosk_id is not None else None,
+            acknowledged=row.acknowledged_at is not None,
         )
-    return due
+        for row in rows
+    ]
 
 
 def next_attempt_due(session: Session) -> dt.datetime | None:
