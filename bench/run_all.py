@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import bench_alerts
 import bench_documents
 import bench_memory
 import bench_records
@@ -31,7 +32,7 @@ from bench_common import MIN_RUNS, Part, describe_machine, load_average, table_h
 from kiosk import paths
 from kiosk.domain.loader import load_packet
 
-PARTS = ("P1", "P2", "P3", "P4", "P5", "P6", "Records")
+PARTS = ("P1", "P2", "P3", "P4", "P5", "P6", "Alerts", "Records")
 
 
 def _git(*args: str) -> str:
@@ -208,6 +209,10 @@ def main() -> None:
                         place("search"),
                     )
                 ],
+            ),
+            "Alerts": (
+                "urgent flag: tablet commit → console banner",
+                lambda: [bench_alerts.measure(runs, place("alerts"))],
             ),
         }
         for key, (what, run) in plan.items():
