@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import http.client
 import json
+import os
 import shlex
 import subprocess
 import urllib.error
@@ -204,6 +205,7 @@ class CommandChannel:
             done = subprocess.run(  # the clinic's own command, run without a shell
                 self._argv,
                 input=body,
+                env=command_environment(),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 timeout=self._timeout,
@@ -218,6 +220,15 @@ class CommandChannel:
         except OSError as exc:
             return Delivery(self.shown, False, type(exc).__name__)
         return Delivery(self.shown, done.returncode == 0, f"exit {done.returncode}")
+
+
+_PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
+"""The only variables the alert command inherits: never KIOSK_DATABASE_URL (its password) or
+any other KIOSK_* setting; what a pager script needs it takes from its own configuration."""
+
+
+def command_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in _PASSED_ON if name in os.environ}
 
 
 def configured_channels(webhook_url: str, command: str) -> list[Channel]:

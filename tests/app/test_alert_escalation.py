@@ -390,6 +390,24 @@ def test_the_command_gets_the_json_on_standard_input(tmp_path: Path) -> None:
     assert not CommandChannel("unbalanced 'quote").send(b"{}").delivered
 
 
+def test_the_command_never_sees_the_database_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pager command gets the message on standard input and a bare environment: no
+    KIOSK_DATABASE_URL (with its password) nor any other KIOSK_* setting."""
+    monkeypatch.setenv("KIOSK_DATABASE_URL", "postgresql+psycopg://kiosk:s3cret@db/kiosk")
+    out = tmp_path / "environment.json"
+    script = tmp_path / "pager.py"
+    script.write_text(
+        "import json, os, pathlib, sys\n"
+        "pathlib.Path(sys.argv[1]).write_text(json.dumps(dict(os.environ)))\n"
+    )
+    assert CommandChannel(f"{sys.executable} {script} {out}").send(b"{}").delivered
+    seen = json.loads(out.read_text())
+    assert not [name for name in seen if name.startswith("KIOSK_")]
+    assert "s3cret" not in out.read_text()
+
+
 # Real processes: two `kiosk alerts watch` on one database, a loopback receiver
 
 
