@@ -49,6 +49,10 @@ RETRY_MAX_S = 300.0
 # watcher that dies mid-delivery leaves its attempt to the others after this long.
 LEASE_S = 60.0
 IDLE_ROUND_S = 10.0  # the delivery thread looks for due work at least this often
+ESCALATE_MAX_AGE = dt.timedelta(hours=12)
+"""Flags raised longer ago are not paged (a watcher started after a night off, or a database
+restored from last week, would otherwise page for patients long gone); the consoles still show
+them until a clinician acknowledges them."""
 STOP_JOIN_S = 2.0
 
 
@@ -246,7 +250,9 @@ class AlertWatcher:
             cutoff = now - dt.timedelta(seconds=self._config.escalate_after_s)
             try:
                 with reading(self._sessions) as session:
-                    candidates = records.flags_to_escalate(session, raised_before=cutoff)
+                    candidates = records.flags_to_escalate(
+                        session, raised_before=cutoff, raised_after=now - ESCALATE_MAX_AGE
+                    )
                 for flag in candidates:
                     self._claim(flag, cutoff)
                 self._looked_until = cutoff

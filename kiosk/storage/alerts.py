@@ -97,9 +97,11 @@ def open_urgent_flags(session: Session) -> list[UrgentFlag]:
     return [_urgent_flag(row) for row in rows]
 
 
-def flags_to_escalate(session: Session, *, raised_before: dt.datetime) -> list[UrgentFlag]:
-    """Open urgent flags raised at or before ``raised_before`` that no watcher has escalated yet,
-    oldest first."""
+def flags_to_escalate(
+    session: Session, *, raised_before: dt.datetime, raised_after: dt.datetime | None = None
+) -> list[UrgentFlag]:
+    """Open urgent flags raised at or before ``raised_before`` (and after ``raised_after``, when
+    given) that no watcher has escalated yet, oldest first."""
     rows = session.execute(
         _urgent_flags()
         .outerjoin(AlertEscalationRecord, AlertEscalationRecord.flag_id == FlagRecord.id)
@@ -107,6 +109,7 @@ def flags_to_escalate(session: Session, *, raised_before: dt.datetime) -> list[U
             FlagRecord.severity == URGENT,
             FlagRecord.acknowledged_at.is_(None),
             FlagRecord.raised_at <= raised_before,
+            FlagRecord.raised_at > (raised_after or dt.datetime.min.replace(tzinfo=dt.UTC)),
             AlertEscalationRecord.flag_id.is_(None),
         )
         .order_by(FlagRecord.raised_at, FlagRecord.id)

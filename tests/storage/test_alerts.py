@@ -145,6 +145,11 @@ def test_only_flags_past_the_delay_and_not_yet_escalated_are_due(
         assert alerts.flags_to_escalate(session, raised_before=CLINIC_TIME) == []
         later = alerts.flags_to_escalate(session, raised_before=CLINIC_TIME + MINUTE)
     assert [f.flag_id for f in later] == [old + 1]
+    with alerts.reading(db.sessions) as session:  # too old to page: the consoles still show it
+        recent_only = alerts.flags_to_escalate(
+            session, raised_before=CLINIC_TIME + MINUTE, raised_after=CLINIC_TIME + MINUTE
+        )
+    assert recent_only == []
 
 
 def test_an_escalation_is_claimed_once_and_audited_once(db: Database, packet: Packet) -> None:
