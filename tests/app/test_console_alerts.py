@@ -248,6 +248,38 @@ def test_a_console_minimised_and_signed_out_for_inactivity_still_alerts(
     assert banner_of(console).texts()[-1].endswith("— sign in to see it")
 
 
+def test_a_poll_that_cannot_read_the_records_announces_nothing_again(
+    make_console: ConsoleFactory,
+    sqlite_url: str,
+    packet: Packet,
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The watcher hands back its previous state when the database cannot be read: the banner
+    keeps showing it, but a flag that state called new is not chimed or audited again."""
+    console = make_console(sqlite_url)
+    real_poll = console.alerts.poll
+    announcing: list[AlertState] = []
+
+    def poll_then_fail() -> AlertState:
+        if announcing:
+            return announcing[0]  # every poll from now on: the records are unreadable
+        state = real_poll()
+        if state.new:
+            announcing.append(state)
+        return state
+
+    monkeypatch.setattr(console.alerts, "poll", poll_then_fail)
+    db = open_database(sqlite_url)
+    write_flagged_visit(db, packet, PATIENT, BIRTH_DATE, CLINIC_TIME)
+    db.dispose()
+    qtbot.waitUntil(lambda: console.announcer.chimes_requested == 1, timeout=2_000)
+    qtbot.wait(1_200)  # two more polls, both "failing"
+    assert banner_of(console).isVisible()
+    assert console.announcer.chimes_requested == 1
+    assert len(audit_events(console.db, "alert.shown")) == 1
+
+
 @pytest.mark.qt_log_ignore("systemTrayWindowChanged")  # offscreen has no tray to connect to
 def test_the_os_notification_carries_no_patient_data(
     make_console: ConsoleFactory, sqlite_url: str, packet: Packet, qtbot: QtBot
