@@ -58,7 +58,7 @@ def test_item_9_above_not_at_all_shows_the_notice_then_the_visit_goes_on_to_the_
     notice = _to_notice(k, {**PATIENT, "phq9_9": 1})
     shown = _labels(notice)
     assert TITLE[language] in shown
-    assert any(text.endswith(": 988") for text in shown)  # the default line (KIOSK_CRISIS_LINE)
+    assert any(text.endswith(":\n988") for text in shown)  # the default line (KIOSK_CRISIS_LINE)
     assert not notice.back_button.isVisible()
     with Session(k.engine()) as session:  # the page was saved before the notice
         visit = session.scalars(select(VisitRecord)).one()
@@ -88,7 +88,7 @@ def test_the_clinics_crisis_line_is_the_one_shown(kiosk_factory: KioskFactory) -
     k = kiosk_factory(crisis_line="1-800-555-0199")
     _start(k)
     notice = _to_notice(k, {**PATIENT, "phq9_9": 3})
-    assert any(text.endswith(": 1-800-555-0199") for text in _labels(notice))
+    assert any(text.endswith(":\n1-800-555-0199") for text in _labels(notice))
     assert not any("988" in text for text in _labels(notice))
 
 

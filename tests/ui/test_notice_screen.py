@@ -47,7 +47,7 @@ def text_size(request: pytest.FixtureRequest, themed_app: QApplication) -> Itera
                 "Thank you for telling us",
                 "A staff member has been told. They will come and talk with you soon.",
                 "If you feel you are in danger now, please tell the front desk right away.",
-                f"You can call or text the crisis line at any time, day or night: {LINE}",
+                f"You can call or text the crisis line at any time, day or night:\n{LINE}",
             ],
         ),
         (
@@ -57,7 +57,7 @@ def text_size(request: pytest.FixtureRequest, themed_app: QApplication) -> Itera
                 "Ya le avisamos a una persona del personal. Vendrá a hablar con usted pronto.",
                 "Si siente que está en peligro ahora, dígaselo ya a la recepción.",
                 "Puede llamar o mandar un mensaje de texto a la línea de crisis a cualquier "
-                f"hora, de día o de noche: {LINE}",
+                f"hora, de día o de noche:\n{LINE}",
             ],
         ),
     ],
