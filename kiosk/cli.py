@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, required=True, metavar="DIR")
     demo.add_argument("--language", choices=("en", "es"), default="en")
     demo.add_argument("--screenshots", type=Path, metavar="DIR", help="save each screen as PNG")
+    demo.add_argument(
+        "--answers",
+        metavar="FILE",
+        help='JSON answers in place of the demo patient\'s, e.g. {"phq9_9": 2}; - = stdin',
+    )
     demo.set_defaults(handler=_demo)
 
     shots = commands.add_parser(
@@ -716,17 +721,25 @@ def _find_form(name: str) -> Form:
     raise KeyError(f"no form called '{name}' (forms: {known})")
 
 
-def _forms_score(args: argparse.Namespace) -> int:
-    """Score an answers file; anything wrong with it is one plain message and exit 2."""
-    form_name: str = args.form
-    answers_file: str = args.answers
+class _AnswersFileError(ValueError):
+    """An answers file that cannot be read as answers; the message says why, plainly."""
 
-    def shown(item_id: str) -> str:
-        # An id from the file as it may be printed: no line breaks or terminal escapes of its
-        # own (they could forge or hide lines of this report), and not a screenful.
-        text = item_id if item_id.isprintable() else ascii(item_id)[1:-1]
-        return text if len(text) <= 80 else text[:79] + "…"
 
+def _shown_id(item_id: str) -> str:
+    """An id from a file as it may be printed: no line breaks or terminal escapes of its own
+    (they could forge or hide lines of a report), and not a screenful."""
+    text = item_id if item_id.isprintable() else ascii(item_id)[1:-1]
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _read_answers_file(answers_file: str) -> dict[str, object]:
+    """The JSON object of answers in ``answers_file`` (``-`` = standard input), for
+    ``forms score`` and ``demo``.
+
+    Raises:
+        _AnswersFileError: it cannot be read, is not JSON, is not an object, or gives an item
+            twice.
+    """
     duplicates: list[str] = []
 
     def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -736,6 +749,48 @@ def _forms_score(args: argparse.Namespace) -> int:
                 duplicates.append(key)
             result[key] = value
         return result
+
+    where = "the answers" if answers_file == "-" else f"the answers file {answers_file}"
+    try:
+        text = sys.stdin.read() if answers_file == "-" else Path(answers_file).read_bytes().decode()
+    except FileNotFoundError:
+        raise _AnswersFileError(f"cannot read {where}: there is no such file") from None
+    except IsADirectoryError:
+        raise _AnswersFileError(f"cannot read {where}: it is a folder, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise _AnswersFileError(
+            f"cannot read {where}: it is not UTF-8 text (see byte {exc.start + 1})"
+        ) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the file name
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise _AnswersFileError(f"cannot read {where}: {reason}") from None
+    try:
+        # A byte order mark (as Windows Notepad writes) is not part of the answers.
+        raw = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise _AnswersFileError(
+            f"the answers are not valid JSON (line {exc.lineno}): {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise _AnswersFileError(
+            "the answers are not valid: lists or objects nested too deeply"
+        ) from None
+    except ValueError:  # Python refuses to read integers of more than 4,300 digits
+        raise _AnswersFileError("the answers are not valid: a number has too many digits") from None
+    if not isinstance(raw, dict):
+        raise _AnswersFileError('the answers must be a JSON object like {"phq9_1": 2}')
+    if duplicates:
+        twice = " ".join(_shown_id(key) for key in dict.fromkeys(duplicates))
+        raise _AnswersFileError(
+            f"the answers give these more than once, so they are ambiguous: {twice}"
+        )
+    return raw
+
+
+def _forms_score(args: argparse.Namespace) -> int:
+    """Score an answers file; anything wrong with it is one plain message and exit 2."""
+    form_name: str = args.form
+    answers_file: str = args.answers
 
     def refuse(message: str) -> int:
         print(message, file=sys.stderr)
@@ -747,39 +802,17 @@ def _forms_score(args: argparse.Namespace) -> int:
         return refuse(str(exc))
     except KeyError as exc:
         return refuse(exc.args[0])
-    where = "the answers" if answers_file == "-" else f"the answers file {answers_file}"
     try:
-        text = sys.stdin.read() if answers_file == "-" else Path(answers_file).read_bytes().decode()
-    except FileNotFoundError:
-        return refuse(f"cannot read {where}: there is no such file")
-    except IsADirectoryError:
-        return refuse(f"cannot read {where}: it is a folder, not a file")
-    except UnicodeDecodeError as exc:
-        return refuse(f"cannot read {where}: it is not UTF-8 text (see byte {exc.start + 1})")
-    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the file name
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        return refuse(f"cannot read {where}: {reason}")
-    try:
-        # A byte order mark (as Windows Notepad writes) is not part of the answers.
-        raw = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=no_duplicates)
-    except json.JSONDecodeError as exc:
-        return refuse(f"the answers are not valid JSON (line {exc.lineno}): {exc.msg}")
-    except RecursionError:
-        return refuse("the answers are not valid: lists or objects nested too deeply")
-    except ValueError:  # Python refuses to read integers of more than 4,300 digits
-        return refuse("the answers are not valid: a number has too many digits")
-    if not isinstance(raw, dict):
-        return refuse('the answers must be a JSON object like {"phq9_1": 2}')
-    if duplicates:
-        twice = " ".join(shown(key) for key in dict.fromkeys(duplicates))
-        return refuse(f"the answers give these more than once, so they are ambiguous: {twice}")
+        raw = _read_answers_file(answers_file)
+    except _AnswersFileError as exc:
+        return refuse(str(exc))
     try:
         report = score_raw_answers(form, raw, dt.date.today())
     except UnscorableAnswersError as exc:
         if exc.missing:
             print(f"missing required answers: {' '.join(exc.missing)}", file=sys.stderr)
         for item_id, problem in exc.invalid.items():
-            print(f"answer not allowed: {shown(item_id)} ({problem})", file=sys.stderr)
+            print(f"answer not allowed: {_shown_id(item_id)} ({problem})", file=sys.stderr)
         return EXIT_USAGE
     print(json.dumps(report.as_json(), ensure_ascii=False))
     return EXIT_OK
@@ -791,12 +824,40 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     language: str = args.language
     screenshots: Path | None = args.screenshots
     database: str | None = args.database
+    answers_file: str | None = args.answers
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from dataclasses import replace
 
-    from kiosk.app.demo import DemoPatient, ensure_app, write_screenshot
+    from kiosk.app.demo import (
+        DemoAnswersError,
+        DemoPatient,
+        ensure_app,
+        override_answers,
+        write_screenshot,
+    )
     from kiosk.app.kiosk_app import Kiosk, open_kiosk
+    from kiosk.storage import repository
     from kiosk.ui.theme import apply_theme
+
+    answers = None
+    if answers_file is not None:  # checked before anything is started, replaced or written
+        try:
+            packet = load_packet(settings.forms_dir, settings.text_values())
+            answers = override_answers(packet, _read_answers_file(answers_file), dt.date.today())
+        except _AnswersFileError as exc:
+            print(f"{exc}; nothing was run", file=sys.stderr)
+            return EXIT_USAGE
+        except DemoAnswersError as exc:
+            where = "the answers" if answers_file == "-" else f"the answers file {answers_file}"
+            print(f"{where} cannot be used; nothing was run:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            print(
+                "Give each answer under its question's id, as the question takes it, "
+                'e.g. {"phq9_9": 2}.',
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
 
     out.mkdir(parents=True, exist_ok=True)
     database_file = out / "kiosk-demo.sqlite3"
@@ -827,10 +888,23 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
             name = getattr(screen, "objectName", lambda: "screen")()
             write_screenshot(kiosk.window, screenshots / f"{next(counter):02d}-{name}.png")
 
-    finished = DemoPatient(kiosk, language=language, on_screen=shoot).run()
+    patient = DemoPatient(kiosk, language=language, on_screen=shoot)
+    if answers is not None:
+        patient.answers = answers
+    try:
+        finished = patient.run()
+    except RuntimeError as exc:  # a screen the demo patient does not know, or no end
+        print(f"the demo visit did not finish: {exc}", file=sys.stderr)
+        kiosk.shutdown()
+        return EXIT_FAILED
+    with kiosk.db.read() as session:
+        flags = repository.load_flags(session, finished.visit_id)
     print(f"database: {database or database_file.resolve()}")
     print(f"consent pdf: {finished.pdf_path}")
     print(f"document: {finished.document_number} sha256 {finished.pdf_sha256}")
     print(f"key folder: {settings.key_dir} (the database is encrypted with its database.key)")
+    print(f"screens: {patient.screens}, taps: {patient.taps}")
+    print(f"flags: {', '.join(flags) or 'none'}")
+    print(f"notices shown to the patient: {', '.join(patient.notices) or 'none'}")
     kiosk.shutdown()
     return EXIT_OK
