@@ -1,8 +1,9 @@
 """`kiosk screenshots`: one picture of every kind of screen, as a synthetic patient meets them.
 
 English and Spanish, landscape 1280x800 and portrait 800x1280, plus 200% text, high contrast,
-the on-screen keyboard open, the re-teach screen, the other ways to sign, "Are you still
-there?", text size and staff sign-in. Run under a real X server (Xvfb) for real fonts.
+the on-screen keyboard open, the re-teach screen, the crisis notice after PHQ-9 item 9, the
+other ways to sign, "Are you still there?", text size and staff sign-in. Run under a real X
+server (Xvfb) for real fonts.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kiosk.app.synthetic import SYNTHETIC_ANSWERS, consent_answers
 from kiosk.config import Settings
 from kiosk.storage import staff
 from kiosk.ui.screens.consent import SignatureScreen
+from kiosk.ui.screens.notice import NoticeScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.theme import Appearance, apply_theme
 
@@ -95,6 +97,7 @@ def _walk(  # noqa: PLR0917 - one call per variant, all arguments named at the c
             pin="246810",
             now=dt.datetime.now(dt.UTC),
         )
+    kiosk.appearance.apply(Appearance())  # not the text size an earlier walk left behind
     kiosk.window.resize(*size)
     kiosk.window.show()
     written: list[Path] = []
@@ -117,7 +120,7 @@ def _walk(  # noqa: PLR0917 - one call per variant, all arguments named at the c
         _extras(kiosk, screen, kind, shoot)
 
     quiz = kiosk.flow.packet.consent.quiz
-    answers = dict(SYNTHETIC_ANSWERS)
+    answers = {**SYNTHETIC_ANSWERS, "phq9_9": 1}  # to show the crisis notice after item 9
     if quiz is not None:  # one wrong answer, to show the re-teach screen
         first = quiz.questions[0]
         wrong = next(c.value for c in first.choices if c.value != first.correct)
@@ -130,6 +133,8 @@ def _walk(  # noqa: PLR0917 - one call per variant, all arguments named at the c
 
 def _kind(screen: QWidget) -> str | None:
     name = screen.objectName()
+    if isinstance(screen, NoticeScreen):
+        return f"notice-{screen.name}"
     if isinstance(screen, QuestionScreen):
         page = screen.page.id
         if page.startswith("quiz_"):
