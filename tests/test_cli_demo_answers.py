@@ -4,9 +4,6 @@ GUI, and a file that cannot be used is one kind message, exit 2, with nothing ru
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,19 +13,7 @@ from kiosk.cli import main
 from kiosk.storage import repository
 from kiosk.storage.db import open_database
 from kiosk.storage.models import FlagRecord, VisitRecord
-
-
-def _kiosk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+from tests.test_cli import _kiosk
 
 
 def test_an_urgent_case_from_standard_input_goes_end_to_end_in_spanish(tmp_path: Path) -> None:
