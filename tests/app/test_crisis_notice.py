@@ -4,6 +4,8 @@ any other. Not shown for "Not at all", nor twice for the same raise; the wipe wo
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from PySide6.QtWidgets import QLabel
 from sqlalchemy import select
@@ -20,6 +22,8 @@ from kiosk.ui.screens.review import ReviewScreen
 from kiosk.ui.screens.start import WelcomeScreen
 from tests.app.conftest import KioskFactory, KioskUnderTest
 from tests.app.test_patient_walk import PATIENT, _read_sections, _sign, _start
+from tests.conftest import CLINIC_TIME
+from tests.storage.test_reconsent import signed_visit
 
 TITLE = {"en": "Thank you for telling us", "es": "Gracias por decírnoslo"}
 NEXT_PAGE = "phq9_difficulty_page"  # the page after item 9 when a problem was checked
@@ -135,3 +139,20 @@ def test_inactivity_on_the_notice_wipes_to_welcome_like_any_screen(
     # A new visit starts at its first page: no notice is carried over to the next patient.
     k.tap(k.screen.buttons["en"])  # type: ignore[attr-defined]
     assert k.question().page.id == "name_page"
+
+
+def test_a_returning_patient_with_a_current_consent_sees_it_too(
+    kiosk: KioskUnderTest, packet: Packet
+) -> None:
+    """Before, a returning patient whose consent was current never met the crisis line: it was
+    only in the consent. The notice follows the page save, whatever comes after it."""
+    k = kiosk
+    signed_visit(k.kiosk.db, packet, "ROSA PRUEBA NUNEZ", at=CLINIC_TIME - dt.timedelta(days=30))
+    _start(k)
+    k.tap(_to_notice(k, {**PATIENT, "phq9_9": 1}).primary_button)
+    review = k.fill_until(PATIENT, lambda s: isinstance(s, ReviewScreen))
+    assert review and k.notices == []
+    k.tap(k.screen.primary_button)  # type: ignore[attr-defined]
+    assert isinstance(k.screen, DoneScreen)
+    visit = k.kiosk.flow.visit
+    assert visit is not None and visit.on_file is not None  # consent on file: not asked again
