@@ -335,3 +335,16 @@ def test_restore_command_waits_for_the_kiosk_to_stop_then_restores(
             assert session.get(VisitRecord, records.visit_id) is not None
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize(
+    "url", ["bogus://x", "not a url", "postgresql+nosuch://kiosk:s3cret@db/kiosk"]
+)
+def test_a_database_url_the_kiosk_cannot_use_gets_a_plain_message(url: str) -> None:
+    """No traceback, and never the URL (it may hold a password)."""
+    done = _kiosk("audit", "verify", "--database", url)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith(
+        "The records cannot be opened: the database URL is not one this kiosk can use"
+    )
+    assert "Traceback" not in done.stderr and "s3cret" not in done.stderr + done.stdout

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -158,12 +158,19 @@ def _read_key(keys: KeyStore, name: str, *, may_create: bool) -> bytes:
 
 def engine_for(url: str, keys: KeyStore, *, create: bool) -> tuple[Engine, Path | None, bool]:
     """An engine for ``url`` and whether the database is brand new (so keys may be made)."""
-    path = sqlite_path(url)
-    if path is None:
-        parsed = make_url(url)
-        if parsed.drivername in ("postgresql", "postgres"):  # the driver we ship: psycopg 3
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True), None, False
+    try:
+        path = sqlite_path(url)
+        if path is None:
+            parsed = make_url(url)
+            if parsed.drivername in ("postgresql", "postgres"):  # the driver we ship: psycopg 3
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            return create_engine(parsed, pool_pre_ping=True, hide_parameters=True), None, False
+    except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
+        # The URL itself is never repeated: it may hold a password.
+        raise OpenError(
+            f"the database URL is not one this kiosk can use ({type(exc).__name__}): "
+            "give sqlite:///PATH or postgresql+psycopg://USER@HOST/NAME"
+        ) from None
     exists = path.exists() and path.stat().st_size > 0
     if not exists and not create:
         raise OpenError(f"there is no database at {path}")
