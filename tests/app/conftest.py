@@ -17,7 +17,9 @@ from sqlalchemy import Engine
 from kiosk.app.kiosk_app import Kiosk, open_kiosk
 from kiosk.config import Settings
 from kiosk.domain.model import AnswerValue
-from kiosk.storage import staff
+from kiosk.domain.records import FlagDecision
+from kiosk.storage import console, staff
+from kiosk.storage.db import Database
 from kiosk.ui.screens.notice import NoticeScreen
 from kiosk.ui.screens.question import QuestionScreen
 from kiosk.ui.theme import apply_theme
@@ -31,8 +33,37 @@ from kiosk.ui.widgets.answers import (
     TextAnswer,
 )
 from tests.conftest import CLINIC_TIME
+from tests.storage.conftest import fresh_postgres_database
 
 STAFF_PIN = "482916"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL of each kind (PostgreSQL: a fresh database on the test server)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+    else:
+        yield from fresh_postgres_database(tmp_path)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+
+
+def acknowledge_item9(db: Database, visit_id: str, staff_id: str = "dr.chen") -> None:
+    """A clinician acknowledges the visit's PHQ-9 item 9 flag (it must be open)."""
+    with db.begin() as session:
+        assert console.acknowledge_flag(
+            session,
+            visit_id,
+            "phq9_item9",
+            staff_id=staff_id,
+            decision=FlagDecision.DISCUSSED_PROCEED,
+            device="front-desk",
+            now=dt.datetime.now(dt.UTC),
+        )
 
 
 @dataclasses.dataclass

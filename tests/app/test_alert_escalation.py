@@ -28,11 +28,11 @@ from kiosk.app.alert_delivery import CommandChannel, Delivery, WebhookChannel, r
 from kiosk.app.alerts import AlertConfig, AlertWatcher
 from kiosk.app.demo import write_flagged_visit
 from kiosk.domain.model import Packet
-from kiosk.domain.records import FlagDecision
-from kiosk.storage import console, repository
+from kiosk.storage import repository
 from kiosk.storage.db import Database, open_database
 from kiosk.storage.models import AlertEscalationRecord
 from tests.app.alert_receiver import AlertReceiver, Received
+from tests.app.conftest import acknowledge_item9
 from tests.conftest import CLINIC_TIME
 from tests.storage.conftest import fresh_postgres_database
 
@@ -97,19 +97,6 @@ def _raise_item9(db: Database, packet: Packet, now: dt.datetime = CLINIC_TIME) -
     return write_flagged_visit(db, packet, NAME, BIRTH_DATE, now, kiosk_id="tablet-2")
 
 
-def _acknowledge(db: Database, visit_id: str) -> None:
-    with db.begin() as session:
-        assert console.acknowledge_flag(
-            session,
-            visit_id,
-            "phq9_item9",
-            staff_id="dr.ito",
-            decision=FlagDecision.DISCUSSED_PROCEED,
-            device="desk",
-            now=dt.datetime.now(dt.UTC),
-        )
-
-
 def _alert_events(db: Database) -> list[tuple[str, str]]:
     with db.begin() as session:
         return [
@@ -148,7 +135,7 @@ def test_poll_reports_a_flag_as_new_once_then_repeats_after_it_was_announced(
     assert watcher.poll().repeat_due == first.open
     watcher.mark_announced(f.flag_id for f in first.open)
     assert watcher.poll().repeat_due == ()
-    _acknowledge(db, visit_id)
+    acknowledge_item9(db, visit_id)
     assert watcher.poll().open == ()
 
 
@@ -265,12 +252,12 @@ def test_an_acknowledged_flag_is_never_escalated_and_acknowledging_stops_retries
     watcher.poll()
     clock.advance(299)
     watcher.poll()
-    _acknowledge(db, seen_in_time)
+    acknowledge_item9(db, seen_in_time)
     retried = _raise_item9(db, packet, CLINIC_TIME + dt.timedelta(seconds=1))
     clock.advance(301)
     watcher.poll()
     assert [m["document"] for m in pager.bodies] == [repository.document_number(retried)]
-    _acknowledge(db, retried)
+    acknowledge_item9(db, retried)
     clock.advance(5)
     watcher.run_round()
     clock.advance(3600)
@@ -459,7 +446,7 @@ def test_two_watcher_processes_escalate_each_flag_exactly_once_and_retry_a_faili
         try:
             # Acknowledged at once: never escalated.
             seen = _raise_item9(db, packet, dt.datetime.now().astimezone())
-            _acknowledge(db, seen)
+            acknowledge_item9(db, seen)
             first_raised = dt.datetime.now().astimezone()
             first = _for(repository.document_number(_raise_item9(db, packet, first_raised)))
             receiver.wait_until(lambda got: any(r.status == 200 for r in first(got)))

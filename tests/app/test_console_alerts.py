@@ -30,37 +30,22 @@ from kiosk.app.staff_app import StaffConsole
 from kiosk.config import Settings
 from kiosk.domain.loader import load_packet
 from kiosk.domain.model import Packet
-from kiosk.domain.records import FlagDecision
 from kiosk.domain.strings import Strings
-from kiosk.storage import console as records
 from kiosk.storage import repository
 from kiosk.storage.db import Database, open_database
 from kiosk.ui.screens.start import WelcomeScreen
 from kiosk.ui.staff.alert_banner import AlertBanner, AlertItem, public_summary
 from kiosk.ui.staff.detail import VisitDetailView
 from kiosk.ui.staff.login import LoginPanel
+from tests.app.conftest import acknowledge_item9
 from tests.app.test_staff_console import CLINICIAN_PIN, add_staff_users, sign_in
 from tests.conftest import CLINIC_TIME
-from tests.storage.conftest import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PATIENT = "Tablet Two Patient"
 BIRTH_DATE = "1961-03-05"  # what tests.app.tablet_writer gives its patient
 LIMIT_S = 2.0  # the requirement: tablet commit → banner on every console
 ITEM9_WORDS = "Answered item 9 (thoughts of death or self-harm)"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
-    else:
-        yield from fresh_postgres_database(tmp_path)
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
 
 
 def ticking_clock() -> Callable[[], dt.datetime]:
@@ -102,19 +87,6 @@ def banner_of(console: StaffConsole) -> AlertBanner:
 def audit_events(db: Database, action: str) -> list[repository.AuditEvent]:
     with db.begin() as session:
         return [e for e in repository.load_audit(session) if e.action == action]
-
-
-def acknowledge(db: Database, visit_id: str) -> None:
-    with db.begin() as session:
-        assert records.acknowledge_flag(
-            session,
-            visit_id,
-            "phq9_item9",
-            staff_id="dr.chen",
-            decision=FlagDecision.DISCUSSED_PROCEED,
-            device="front-desk",
-            now=CLINIC_TIME,
-        )
 
 
 def start_tablet(url: str) -> subprocess.Popen[str]:
@@ -204,7 +176,7 @@ def test_a_signed_out_console_shows_the_tablets_flag_within_two_seconds(
     assert detail.detail.entry.visit_id == visit_id
     assert banner.isVisible()  # opening is not acknowledging
 
-    acknowledge(console.db, visit_id)
+    acknowledge_item9(console.db, visit_id)
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=2_000)
     assert announcer.chimes_requested == 1  # nothing more to say
 
@@ -224,7 +196,7 @@ def test_the_alert_repeats_until_acknowledged_and_each_repeat_is_audited(
     assert {(e.actor, e.subject) for e in repeats} == {("system", visit_id)}
     assert len(audit_events(console.db, "alert.shown")) == 1
 
-    acknowledge(console.db, visit_id)
+    acknowledge_item9(console.db, visit_id)
     qtbot.waitUntil(lambda: not banner_of(console).isVisible(), timeout=2_000)
     chimes = announcer.chimes_requested
     qtbot.wait(1_600)  # longer than the repeat: an acknowledged flag stays quiet

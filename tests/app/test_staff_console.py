@@ -38,26 +38,13 @@ from kiosk.ui.staff.preview import PdfPreview
 from kiosk.ui.staff.queue import QueueView
 from tests.app.conftest import KioskFactory
 from tests.conftest import CLINIC_TIME
-from tests.storage.conftest import add_draft, fresh_postgres_database
+from tests.storage.conftest import add_draft
 from tests.storage.test_reconsent import signed_visit
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PIN = "736251"
 CLINICIAN_PIN = "918273"
 FRONT_DESK_PIN = "564738"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
-    else:
-        yield from fresh_postgres_database(tmp_path)
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
 
 
 ConsoleFactory = Callable[..., StaffConsole]
