@@ -243,3 +243,6 @@ class AuditEventRecord(Base):
     subject: Mapped[str] = mapped_column(String(64), default="")  # a visit or staff id
     prev_mac: Mapped[str] = mapped_column(String(64))
     mac: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the visit's records right after this event's write (migration 0006); None for
+    # an event that writes no patient data. Covered by the mac: see storage.audit.
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
