@@ -16,8 +16,10 @@ if [ "$mode" = test ]; then
   packages+=(poppler-utils qpdf)
   # A real CUPS (lp and a private cupsd the printing tests start) to print consents through.
   packages+=(cups-client cups-daemon)
+  # A real X server and a second X client: the idle wipe must empty the PRIMARY selection.
+  packages+=(xvfb xauth xclip)
 fi
-if [ "$mode" = run ] || [ "$mode" = screenshots ]; then
+if [ "$mode" = run ] || [ "$mode" = screenshots ] || [ "$mode" = test ]; then
   packages+=(libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
              libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0)
 fi

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QClipboard, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -49,5 +49,14 @@ def close_everything_else(keep: QWidget) -> None:
         if widget is not keep and widget.isVisible():
             wipe_widgets(widget)
             widget.close()
-    QApplication.clipboard().clear()
+    clear_clipboards()
     QGuiApplication.inputMethod().hide()
+
+
+def clear_clipboards() -> None:
+    """Empty the clipboard and, where there is one (X11), the PRIMARY selection: selecting text
+    in a field puts it there, and a middle click would paste it for the next patient."""
+    clipboard = QApplication.clipboard()
+    clipboard.clear(QClipboard.Mode.Clipboard)
+    if clipboard.supportsSelection():
+        clipboard.clear(QClipboard.Mode.Selection)
