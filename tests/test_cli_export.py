@@ -32,7 +32,7 @@ from kiosk.documents.csv_export import safe_cell
 from kiosk.documents.exports import EXPORT_FORMATS, ExportedFile, ExportError, ExportFormat
 from kiosk.domain.export_model import ExportedVisit
 from kiosk.domain.model import Packet
-from kiosk.storage import audit, repository
+from kiosk.storage import audit, repository, staff
 from kiosk.storage.db import Database, open_database
 from kiosk.storage.export_data import collect_visits
 from kiosk.storage.models import AuditEventRecord, DocumentRecord, VisitRecord
@@ -125,13 +125,45 @@ def records(
             now=started - dt.timedelta(days=DRAFT_DAYS_BEFORE),
             birth_date=HOSTILE_BIRTH_DATE,
         )
+        with db.begin() as session:
+            staff.add_staff(
+                session,
+                EXPORTER,
+                name="Dr Export",
+                role="clinician",
+                pin=EXPORTER_PIN,
+                now=started,
+            )
     finally:
         db.dispose()
     yield Records(url, demo, started, repository.document_number(draft_id))
 
 
+EXPORTER, EXPORTER_PIN = "dr.export", "815274"  # a clinician: exports name a person
+
+
 def export(records: Records, out: Path, fmt: str, *extra: str) -> int:
-    return main(["export", "--format", fmt, "--out", str(out), "--database", records.url, *extra])
+    """``kiosk export`` as the clinician, the PIN given on standard input."""
+    stdin = sys.stdin
+    sys.stdin = io.StringIO(f"{EXPORTER_PIN}\n")
+    try:
+        return main(
+            [
+                "export",
+                "--format",
+                fmt,
+                "--out",
+                str(out),
+                "--database",
+                records.url,
+                "--staff",
+                EXPORTER,
+                "--pin-stdin",
+                *extra,
+            ]
+        )
+    finally:
+        sys.stdin = stdin
 
 
 def assert_no_patient_data(text: str) -> None:
@@ -207,9 +239,12 @@ def test_each_export_is_audited_once_and_the_chain_holds(records: Records, tmp_p
     assert export(records, tmp_path / "csv", "csv") == 0
     after = records.audit_events()
     added = after[len(before) :]
+    person = f"staff:{EXPORTER}"
     assert [(e.actor, e.action, e.subject) for e in added] == [
-        ("cli", "export.written", "fhir:2 visits"),
-        ("cli", "export.written", "csv:2 visits"),
+        (person, "staff.export", EXPORTER),  # the PIN, checked through the lockout
+        (person, "export.written", "fhir:2 visits"),
+        (person, "staff.export", EXPORTER),
+        (person, "export.written", "csv:2 visits"),
     ]
     assert {e.device for e in added} == {Settings.load().kiosk_id}
     db = records.open()
@@ -472,7 +507,8 @@ def test_a_format_that_fails_midway_exports_nothing(
         "Please report this.\n"
     )
     assert list(out.iterdir()) == []  # not even the file written before the fault
-    assert len(records.audit_events()) == before
+    # only the exporter's PIN check is on the trail: no export.written for nothing exported
+    assert [e.action for e in records.audit_events()[before:]] == ["staff.export"]
 
 
 @pytest.mark.parametrize(
@@ -492,3 +528,42 @@ def test_a_format_that_fails_midway_exports_nothing(
 )
 def test_safe_cell_neutralises_formula_starts(value: object, cell: str) -> None:
     assert safe_cell(value) == cell
+
+
+def test_an_export_names_a_person_who_may_take_records(
+    records: Records, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --staff: exit 2 saying why; a front-desk account: refused (exit 1); nothing written
+    and no export event in either."""
+    out = tmp_path / "out"
+    code = main(["export", "--format", "csv", "--out", str(out), "--database", records.url])
+    assert code == 2
+    assert capsys.readouterr().err.startswith(
+        "An export names a person: give --staff ID (clinician, admin, service)"
+    )
+    db = records.open()
+    try:
+        with db.begin() as session:
+            staff.add_staff(
+                session,
+                "desk.frank",
+                name="Frank",
+                role="staff",
+                pin="531864",
+                now=dt.datetime.now(dt.UTC),
+            )
+    finally:
+        db.dispose()
+    stdin = sys.stdin
+    sys.stdin = io.StringIO("531864\n")
+    try:
+        as_desk = ["--staff", "desk.frank", "--pin-stdin"]
+        code = main(
+            ["export", "--format", "csv", "--out", str(out), "--database", records.url, *as_desk]
+        )
+    finally:
+        sys.stdin = stdin
+    assert code == 1
+    assert "needs one of these accounts: clinician, admin, service" in capsys.readouterr().err
+    assert not out.exists() or list(out.iterdir()) == []
+    assert "export.written" not in [e.action for e in records.audit_events()]

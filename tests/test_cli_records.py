@@ -22,7 +22,7 @@ from kiosk import paths
 from kiosk.app.instance import acquire_single_instance
 from kiosk.domain.model import Packet
 from kiosk.domain.scoring import score_form
-from kiosk.storage import audit, repository
+from kiosk.storage import audit, repository, staff
 from kiosk.storage.db import Database, open_database
 from kiosk.storage.models import VisitRecord
 from tests.conftest import CLINIC_TIME
@@ -32,7 +32,13 @@ PATIENT = "Ottoline Syntheticson Peñalver"  # synthetic; must never appear in a
 OTHER_PATIENT = "Benedikt Placeholder Ruiz"
 
 
-def _kiosk(*args: str, key_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+SERVICE_ID, SERVICE_PIN = "nightly.backup", "624813"
+AS_SERVICE = ("--staff", SERVICE_ID, "--pin-stdin")  # who takes the copy, named
+
+
+def _kiosk(
+    *args: str, key_dir: Path | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     """Run ``kiosk ARGS`` in a new process; check that its output holds no patient name."""
     env = dict(os.environ)
     if key_dir is not None:
@@ -41,6 +47,7 @@ def _kiosk(*args: str, key_dir: Path | None = None) -> subprocess.CompletedProce
         [sys.executable, "-m", "kiosk", *args],
         capture_output=True,
         text=True,
+        input=stdin,
         env=env,
         timeout=120,
         check=False,
@@ -85,6 +92,28 @@ def records(tmp_path: Path, packet: Packet) -> Iterator[Records]:
     finally:
         db.dispose()
     yield Records(url, path, visit_id)
+
+
+def _add_service_account(records: Records, role: str = "service") -> None:
+    db = records.open()
+    try:
+        with db.begin() as session:
+            staff.add_staff(
+                session,
+                SERVICE_ID,
+                name="Nightly backup",
+                role=role,
+                pin=SERVICE_PIN,
+                now=CLINIC_TIME,
+            )
+    finally:
+        db.dispose()
+
+
+def _backup(records: Records, destination: Path) -> subprocess.CompletedProcess[str]:
+    return _kiosk(
+        "backup", "--database", records.url, str(destination), *AS_SERVICE, stdin=SERVICE_PIN
+    )
 
 
 def test_audit_verify_passes_an_unbroken_trail(records: Records) -> None:
@@ -140,16 +169,30 @@ def test_audit_verify_refuses_a_malformed_head(records: Records, bad: str) -> No
 def test_backup_command_writes_once_and_never_overwrites(records: Records, tmp_path: Path) -> None:
     """``backup DEST`` makes DEST (exit 0); the same DEST again is refused (exit 1), unchanged."""
     destination = tmp_path / "backups" / "monday.sqlite3"
-    done = _kiosk("backup", "--database", records.url, str(destination))
+    _add_service_account(records)
+    done = _backup(records, destination)
     assert done.returncode == 0, done.stderr
     assert destination.is_file()
     assert f"backup: {destination}" in done.stdout
-    assert "4 audit events" in done.stdout
-    assert f"audit head: {records.head()}" in done.stdout
     assert "keep a copy of that folder" in done.stdout
     first = destination.read_bytes()
+    db = records.open()
+    try:
+        with db.begin() as session:
+            *copied, last = repository.load_audit(session)
+    finally:
+        db.dispose()
+    # the copy holds the trail up to the PIN check; the event after it says who took it
+    assert copied[-1].action == "staff.backup"
+    assert f"{len(copied)} audit events" in done.stdout
+    assert f"audit head: {copied[-1].seq}:" in done.stdout
+    assert (last.action, last.actor, last.subject) == (
+        "backup.written",
+        f"staff:{SERVICE_ID}",
+        f"up to event {copied[-1].seq}",
+    )
 
-    again = _kiosk("backup", "--database", records.url, str(destination))
+    again = _backup(records, destination)
     assert again.returncode == 1
     assert again.stderr.strip() == (
         f"no backup made: {destination} already exists; choose a new file name"
@@ -261,10 +304,10 @@ def test_a_wrong_key_folder_is_refused_and_changes_nothing(
     destination = tmp_path / "wrong-key.backup"
     for command in (
         ("audit", "verify"),
-        ("backup", str(destination)),
+        ("backup", str(destination), *AS_SERVICE),
         ("drafts", "purge", "--older-than-hours", "1"),
     ):
-        done = _kiosk(*command, "--database", records.url, key_dir=other_keys)
+        done = _kiosk(*command, "--database", records.url, key_dir=other_keys, stdin="000000")
         assert done.returncode == 1, command
         assert "The records cannot be opened:" in done.stderr
         assert "cannot be opened with the key in" in done.stderr
@@ -304,7 +347,8 @@ def test_restore_command_waits_for_the_kiosk_to_stop_then_restores(
     """While the kiosk holds its lock, ``restore`` refuses (exit 1, the file untouched); once it
     is stopped, the backup's records come back and the previous file is kept aside."""
     backup_file = tmp_path / "backup.sqlite3"
-    assert _kiosk("backup", "--database", records.url, str(backup_file)).returncode == 0
+    _add_service_account(records)
+    assert _backup(records, backup_file).returncode == 0
     db = records.open()
     try:
         later = add_draft(db, packet, "Perpetua Sample Lindqvist", _hours_ago(0))
@@ -348,3 +392,28 @@ def test_a_database_url_the_kiosk_cannot_use_gets_a_plain_message(url: str) -> N
         "The records cannot be opened: the database URL is not one this kiosk can use"
     )
     assert "Traceback" not in done.stderr and "s3cret" not in done.stderr + done.stdout
+
+
+def test_a_backup_names_a_person_with_the_right_role_and_pin(
+    records: Records, tmp_path: Path
+) -> None:
+    """No --staff: exit 2 saying why; a wrong PIN: exit 1; a front-desk account: refused; no
+    copy is made in any of them."""
+    destination = tmp_path / "nobody.sqlite3"
+    nobody = _kiosk("backup", "--database", records.url, str(destination))
+    assert nobody.returncode == 2
+    assert nobody.stderr.startswith("A backup names a person: give --staff ID (admin, service)")
+    _add_service_account(records)
+    wrong = _kiosk("backup", "--database", records.url, str(destination), *AS_SERVICE, stdin="1")
+    assert (wrong.returncode, wrong.stderr.strip()) == (1, "The staff id or PIN is not right.")
+    assert not destination.exists()
+
+
+def test_a_front_desk_account_cannot_take_a_backup(records: Records, tmp_path: Path) -> None:
+    _add_service_account(records, role="staff")
+    done = _backup(records, tmp_path / "desk.sqlite3")
+    assert (done.returncode, done.stderr.strip()) == (
+        1,
+        "A backup needs one of these accounts: admin, service.",
+    )
+    assert not (tmp_path / "desk.sqlite3").exists()

@@ -37,7 +37,7 @@ from kiosk.domain.strings import Strings, load_strings
 from kiosk.storage import console, reconsent, repository, staff
 from kiosk.storage.alerts import UrgentFlag
 from kiosk.storage.db import Database, OpenError, open_database
-from kiosk.storage.staff import PinCheck, PinResult
+from kiosk.storage.staff import SERVICE_ROLE, PinCheck, PinResult
 from kiosk.ui.staff.alert_banner import AlertAnnouncer, AlertItem, public_summary
 from kiosk.ui.staff.detail import DOCUMENT_TITLES, VisitDetailView
 from kiosk.ui.staff.login import LoginPanel, SetupPanel
@@ -212,6 +212,10 @@ class StaffConsole(QObject):
         if result.check is not PinCheck.OK:
             if isinstance(panel, LoginPanel):
                 panel.refuse(self._refusal(result, now))
+            return
+        if result.role == SERVICE_ROLE:  # a scheduled job's account never opens the records
+            if isinstance(panel, LoginPanel):
+                panel.refuse("A service account cannot sign in to the console.")
             return
         self.user = SignedIn(result.staff_id, result.display_name, result.role)
         self.window.set_signed_in(f"{result.display_name} ({result.role})")

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from kiosk.storage import audit
 from kiosk.storage.models import StaffUserRecord
 
-ROLES = ("staff", "clinician", "admin")
+SERVICE_ROLE = "service"  # a scheduled export's or backup's account: never signs in to a console
+ROLES = ("staff", "clinician", "admin", SERVICE_ROLE)
 FREE_ATTEMPTS = 5  # wrong PINs before the first lock
 FIRST_LOCK = dt.timedelta(minutes=5)
 LONGEST_LOCK = dt.timedelta(hours=24)
