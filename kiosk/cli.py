@@ -32,6 +32,64 @@ Command = Callable[[Settings, argparse.Namespace], int]
 """A command that needs the settings (``--database`` among them)."""
 
 
+def _person(command: argparse.ArgumentParser, who: str) -> None:
+    """``--staff ID`` and ``--pin-stdin``: records that leave the kiosk name a person."""
+    command.add_argument(
+        "--staff",
+        metavar="ID",
+        help=f"who takes the records ({who}); the PIN is asked, or read with --pin-stdin",
+    )
+    command.add_argument(
+        "--pin-stdin", action="store_true", help="read the PIN from standard input (scripts)"
+    )
+
+
+EXPORT_ROLES = ("clinician", "admin", "service")
+BACKUP_ROLES = ("admin", "service")
+
+
+def _named_person(
+    settings: Settings, db: Database, args: argparse.Namespace, action: str, roles: tuple[str, ...]
+) -> str | None:
+    """The staff id behind ``action`` (checked with its PIN through the lockout, audited), or
+    None after a plain message on standard error."""
+    from kiosk.storage import staff
+    from kiosk.storage.staff import PinCheck
+
+    what = action.split(".", 1)[1]
+    article = "An" if what[:1] in "aeiou" else "A"
+    if not args.staff:
+        print(
+            f"{article} {what} names a person: give --staff ID ({', '.join(roles)}); the PIN is "
+            "asked, or read from standard input with --pin-stdin (for a scheduled job, an "
+            "administrator makes a service account: kiosk staff-user add ID --name … --role "
+            "service)",
+            file=sys.stderr,
+        )
+        return None
+    if args.pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        import getpass
+
+        pin = getpass.getpass("PIN: ")
+    now = dt.datetime.now(dt.UTC)
+    with db.begin() as session:
+        result = staff.check_pin_audited(
+            session, args.staff, pin, action=action, device=settings.kiosk_id, now=now
+        )
+    if result.check is PinCheck.LOCKED:
+        print("That staff id is locked after too many wrong PINs; try later.", file=sys.stderr)
+        return None
+    if result.check is not PinCheck.OK:
+        print("The staff id or PIN is not right.", file=sys.stderr)
+        return None
+    if result.role not in roles:
+        print(f"{article} {what} needs one of these accounts: {', '.join(roles)}.", file=sys.stderr)
+        return None
+    return result.staff_id
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -92,7 +150,12 @@ def _parser() -> argparse.ArgumentParser:
     add = staff_commands.add_parser("add", parents=[common], help="create a staff user")
     add.add_argument("staff_id", metavar="ID", help="a unique id, e.g. maria.lopez")
     add.add_argument("--name", required=True, help="the name shown to other staff")
-    add.add_argument("--role", choices=("staff", "clinician", "admin"), default="staff")
+    add.add_argument(
+        "--role",
+        choices=("staff", "clinician", "admin", "service"),
+        default="staff",
+        help="service: an account for a scheduled export or backup (never signs in to a console)",
+    )
     add.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
     disable = staff_commands.add_parser("disable", parents=[common], help="disable a staff user")
     disable.add_argument("staff_id", metavar="ID")
@@ -134,6 +197,7 @@ def _parser() -> argparse.ArgumentParser:
         "backup", parents=[common], help="a consistent, checked copy of the records"
     )
     backup.add_argument("destination", type=Path, metavar="DEST", help="a new file")
+    _person(backup, "an administrator or a service account")
     backup.set_defaults(handler=_backup)
     restore = commands.add_parser(
         "restore", parents=[common], help="put a checked backup in place (kiosk stopped)"
@@ -145,6 +209,7 @@ def _parser() -> argparse.ArgumentParser:
         "export", parents=[common], help="write visits as FHIR R4 bundles or CSV files"
     )
     export.add_argument("--format", choices=tuple(EXPORT_FORMATS), required=True)
+    _person(export, "a clinician, an administrator or a service account")
     export.add_argument("--out", type=Path, required=True, metavar="DIR", help="a folder")
     export.add_argument(
         "--since", metavar="YYYY-MM-DD", help="visits started on or after this day (local time)"
@@ -375,11 +440,25 @@ def _verify_pdf(settings: Settings, args: argparse.Namespace) -> int:
 
 @_on_records
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.storage import repository
     from kiosk.storage.backup import BackupError, backup
 
     db = _open(settings)
     try:
+        person = _named_person(settings, db, args, "staff.backup", BACKUP_ROLES)
+        if person is None:
+            return EXIT_USAGE if not args.staff else EXIT_FAILED
         result = backup(db, args.destination)
+        # The copy holds the trail up to its head; this event, after it, says who took it.
+        with db.begin() as session:
+            repository.audit(
+                session,
+                actor=f"staff:{person}",
+                device=settings.kiosk_id,
+                action="backup.written",
+                subject=f"up to event {result.head.seq}" if result.head else "empty trail",
+                now=dt.datetime.now(dt.UTC),
+            )
     except BackupError as exc:
         print(f"no backup made: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -479,6 +558,9 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     db = _open(settings)
     try:
+        person = _named_person(settings, db, args, "staff.export", EXPORT_ROLES)
+        if person is None:
+            return EXIT_USAGE if not args.staff else EXIT_FAILED
         try:
             out.mkdir(parents=True, exist_ok=True, mode=0o700)
             # Written aside first, moved into place only after the audit event is committed: no
@@ -511,7 +593,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
             with db.begin() as session:
                 repository.audit(
                     session,
-                    actor="cli",
+                    actor=f"staff:{person}",
                     device=settings.kiosk_id,
                     action="export.written",
                     subject=f"{export.name}:{count} visits",

@@ -47,7 +47,7 @@ from kiosk.private_files import private_folder, write_private_file
 from kiosk.storage import audit as audit_chain
 from kiosk.storage import reconsent, repository, staff
 from kiosk.storage.health import save_anchor
-from kiosk.storage.staff import PinCheck, PinResult
+from kiosk.storage.staff import SERVICE_ROLE, PinCheck, PinResult
 
 log = logging.getLogger(__name__)
 # Log lines name what failed and the exception's type only: messages can carry patient data.
@@ -215,6 +215,8 @@ class VisitService:
             return StaffCheck(None, SAVE_FAILED)
         log.info("%s: %s (%s)", action, result.staff_id or "unknown id", result.check)
         match result.check:
+            case PinCheck.OK if result.role == SERVICE_ROLE:  # a script's account, not a person
+                return StaffCheck(None, Message("staff.wrong"))
             case PinCheck.OK:
                 return StaffCheck(result)
             case PinCheck.LOCKED if result.locked_until is not None:
