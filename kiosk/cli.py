@@ -204,6 +204,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("source", type=Path, metavar="BACKUP")
     restore.set_defaults(handler=_restore)
+    decrypt = commands.add_parser(
+        "backup-decrypt",
+        parents=[common],
+        help="a PostgreSQL backup's dump, to standard output: pipe it into pg_restore",
+    )
+    decrypt.add_argument("source", type=Path, metavar="BACKUP")
+    decrypt.set_defaults(handler=_backup_decrypt)
 
     export = commands.add_parser(
         "export", parents=[common], help="write visits as FHIR R4 bundles or CSV files"
@@ -467,8 +474,9 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     print(f"backup: {result.path} ({result.size} bytes, {result.audit_events} audit events)")
     if result.head:
         print(f"audit head: {result.head}")
-    if db.path is not None:
-        print(f"it is encrypted with the key in {settings.key_dir}: keep a copy of that folder")
+    print(f"it is encrypted with the keys in {settings.key_dir}: keep a copy of that folder")
+    if db.path is None:
+        print(f"restore it with: kiosk backup-decrypt {result.path} | pg_restore --dbname URL")
     return EXIT_OK
 
 
@@ -491,6 +499,34 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     print(f"restored from {args.source}")
     if aside is not None:
         print(f"the records as they were before are kept in {aside}")
+    return EXIT_OK
+
+
+@_on_records
+def _backup_decrypt(settings: Settings, args: argparse.Namespace) -> int:
+    """The plaintext dump goes to a pipe only (storage.backup_crypto): never to a terminal, and
+    never to a file this command would leave behind."""
+    from kiosk.storage.backup_crypto import BackupFileError, decrypt_stream
+    from kiosk.storage.keys import AUDIT_KEY, KeyStore, KeyStoreError
+
+    if sys.stdout.isatty():
+        print(
+            "backup-decrypt writes the dump to standard output: pipe it into pg_restore, e.g. "
+            "kiosk backup-decrypt BACKUP | pg_restore --no-owner --dbname URL",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        key = KeyStore(settings.key_dir).read(AUDIT_KEY)
+        with args.source.open("rb") as source:
+            decrypt_stream(source, sys.stdout.buffer, key)
+        sys.stdout.buffer.flush()
+    except (KeyStoreError, BackupFileError) as exc:
+        print(f"not decrypted: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"not decrypted: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

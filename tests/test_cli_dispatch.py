@@ -28,6 +28,7 @@ COMMANDS: dict[Words, tuple[list[str], str]] = {
     ("audit", "verify"): (["audit", "verify"], "_audit_verify"),
     ("backup",): (["backup", "copy.sqlite3"], "_backup"),
     ("restore",): (["restore", "copy.sqlite3"], "_restore"),
+    ("backup-decrypt",): (["backup-decrypt", "copy.pgdump"], "_backup_decrypt"),
     ("export",): (["export", "--format", "csv", "--out", "exports"], "_export"),
     ("drafts", "purge"): (["drafts", "purge"], "_drafts_purge"),
     ("alerts", "watch"): (["alerts", "watch"], "_alerts_watch"),

@@ -2,7 +2,10 @@
 
 SQLite: the online backup API (``sqlite3_backup``) copies a consistent snapshot page by page while
 the kiosk keeps running; the copy is encrypted with the same key. It is checked (quick_check and
-the audit chain) before it is called a backup. PostgreSQL: ``pg_dump --format=custom``.
+the audit chain) before it is called a backup. PostgreSQL: ``pg_dump --format=custom``, streamed
+through AES-GCM (storage.backup_crypto) into the file, so no plaintext dump is ever on a disk;
+``kiosk backup-decrypt FILE | pg_restore …`` restores it. Backups are 0600; a folder made for one
+is 0700.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.private_files import private_folder, private_writer
 from kiosk.storage import audit
+from kiosk.storage.backup_crypto import encrypt_stream
 from kiosk.storage.db import Database, OpenError, open_database
 from kiosk.storage.health import anchor_file, anchor_file_for, save_anchor, startup_check
 
@@ -67,7 +73,11 @@ def backup(db: Database, destination: Path) -> BackupResult:
     """Write a consistent, checked copy of the records to ``destination`` (a new file)."""
     if destination.exists():
         raise BackupError(f"{destination} already exists; choose a new file name")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    if not destination.parent.is_dir():
+        try:
+            private_folder(destination.parent)
+        except OSError as exc:
+            raise BackupError(f"the backup folder cannot be made ({type(exc).__name__})") from None
     if db.dialect == "postgresql":
         return _pg_dump(db, destination)
     partial = destination.with_name(destination.name + ".partial")
@@ -83,6 +93,7 @@ def backup(db: Database, destination: Path) -> BackupResult:
         raise
     for suffix in ("-wal", "-shm"):
         Path(str(partial) + suffix).unlink(missing_ok=True)
+    os.chmod(partial, 0o600)
     partial.replace(destination)
     return BackupResult(destination, destination.stat().st_size, events, head)
 
@@ -99,16 +110,32 @@ def _pg_dump(db: Database, destination: Path) -> BackupResult:
     # Read before the dump starts, so the dump holds at least this head (writes may go on).
     with db.begin() as session:
         head = audit.current_head(session)
-    done = subprocess.run(
-        [pg_dump, "--format=custom", "--file", str(destination), "--dbname", dsn],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        destination.unlink(missing_ok=True)
-        raise BackupError(f"pg_dump failed: {done.stderr.strip()[:300]}")
+    # pg_dump writes to a pipe, never to a file: only the encrypted stream reaches the disk,
+    # under a temporary name that is removed if anything fails (storage.private_files).
+    try:
+        with (
+            tempfile.TemporaryFile() as errors,
+            private_writer(destination, replace=False) as handle,
+        ):
+            dump = subprocess.Popen(
+                [pg_dump, "--format=custom", "--dbname", dsn],
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=env,
+            )
+            stream = dump.stdout
+            assert stream is not None  # stdout=PIPE
+            try:
+                encrypt_stream(stream, handle, db.audit_key)
+            finally:
+                stream.close()  # a write that failed here stops pg_dump too (SIGPIPE)
+                returncode = dump.wait()
+            if returncode != 0:
+                errors.seek(0)
+                reason = errors.read().decode("utf-8", "replace").strip()[:300]
+                raise BackupError(f"pg_dump failed: {reason}")
+    except OSError as exc:
+        raise BackupError(f"the backup could not be written ({type(exc).__name__})") from None
     return BackupResult(destination, destination.stat().st_size, head.seq if head else 0, head)
 
 
@@ -122,7 +149,9 @@ def restore(source: Path, database_url: str, key_dir: Path) -> Path | None:
 
     target = sqlite_path(database_url)
     if target is None:
-        raise BackupError("restore a PostgreSQL backup with pg_restore (see the README)")
+        raise BackupError(
+            "restore a PostgreSQL backup with kiosk backup-decrypt FILE | pg_restore (see README)"
+        )
     if not source.is_file():
         raise BackupError(f"there is no backup at {source}")
     try:

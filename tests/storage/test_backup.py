@@ -1,18 +1,21 @@
 """Backups and restores: a consistent, encrypted, checked copy that brings back exactly its records.
 
 SQLite backups are copied page by page with the online backup API and stay encrypted with the
-clinic's key; PostgreSQL backups are ``pg_dump`` files, restored with ``pg_restore``.
+clinic's key; PostgreSQL backups are ``pg_dump`` streams encrypted on their way to the disk,
+restored with ``kiosk backup-decrypt FILE | pg_restore``. Both are 0600.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -20,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.domain.model import AnswerValue, Packet
-from kiosk.storage import audit, health, repository
+from kiosk.storage import audit, backup_crypto, health, repository
 from kiosk.storage import backup as backup_module
 from kiosk.storage.backup import BackupError, backup, restore
 from kiosk.storage.db import Database, OpenError, open_database
@@ -69,8 +72,11 @@ def test_backup_writes_a_checked_copy_and_reports_the_audit_head(
     assert result.size == destination.stat().st_size > 0
     assert result.audit_events == 4
     assert result.head == _head(db)
-    magic = destination.read_bytes()[: len(PG_DUMP_MAGIC)]
-    assert (magic == PG_DUMP_MAGIC) == (db.dialect == "postgresql")
+    content = destination.read_bytes()
+    assert not content.startswith((PG_DUMP_MAGIC, SQLITE_HEADER))  # never in plaintext
+    assert content.startswith(backup_crypto.MAGIC) == (db.dialect == "postgresql")
+    assert stat.S_IMODE(os.stat(destination).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(destination.parent).st_mode) == 0o700  # made for the backup
     assert not destination.with_name(destination.name + ".partial").exists()
 
 
@@ -262,10 +268,16 @@ def empty_postgres_url(tmp_path: Path) -> Iterator[str]:
 
 
 def _pg_restore(backup_file: Path, database_url: str) -> None:
+    """As the README says: ``kiosk backup-decrypt FILE | pg_restore …`` (no plaintext file)."""
     pg_restore = shutil.which("pg_restore")
     if pg_restore is None:
         pytest.skip("pg_restore is not installed")
     dsn = make_url(database_url).set(drivername="postgresql")
+    decrypt = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "backup-decrypt", str(backup_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     done = subprocess.run(
         [
             pg_restore,
@@ -273,13 +285,17 @@ def _pg_restore(backup_file: Path, database_url: str) -> None:
             "--exit-on-error",
             "--dbname",
             dsn.render_as_string(hide_password=False),
-            str(backup_file),
         ],
+        stdin=decrypt.stdout,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+    assert decrypt.stdout is not None
+    decrypt.stdout.close()
+    _, decrypt_errors = decrypt.communicate(timeout=120)
+    assert decrypt.returncode == 0, decrypt_errors
     assert done.returncode == 0, done.stderr
 
 
@@ -321,19 +337,23 @@ def test_postgres_backup_reports_a_head_that_is_in_the_dump(
     """A tablet that keeps writing while ``pg_dump`` runs must not make the backup report a head
     the dump does not hold: the printed head is used later to check the restored trail."""
     db = open_database(postgres_url)
-    real_run = subprocess.run
 
-    def pg_dump_then_a_write(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        done: subprocess.CompletedProcess[str] = real_run(*args, **kwargs)
-        add_draft(
-            db, packet, PATIENTS[1], CLINIC_TIME + dt.timedelta(minutes=9)
-        )  # lands just after the dump's snapshot
-        return done
+    class PgDumpThenAWrite(subprocess.Popen[bytes]):
+        def wait(self, timeout: float | None = None) -> int:
+            code = super().wait(timeout)
+            add_draft(
+                db, packet, PATIENTS[1], CLINIC_TIME + dt.timedelta(minutes=9)
+            )  # lands just after the dump's snapshot
+            return code
 
     try:
         add_draft(db, packet, PATIENTS[0])
         with monkeypatch.context() as patch:
-            patch.setattr(backup_module, "subprocess", SimpleNamespace(run=pg_dump_then_a_write))
+            patch.setattr(
+                backup_module,
+                "subprocess",
+                SimpleNamespace(Popen=PgDumpThenAWrite, PIPE=subprocess.PIPE),
+            )
             result = backup(db, tmp_path / "records.pgdump")
     finally:
         db.dispose()
