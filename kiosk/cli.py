@@ -1031,4 +1031,6 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     print(f"flags: {', '.join(flags) or 'none'}")
     print(f"notices shown to the patient: {', '.join(patient.notices) or 'none'}")
     kiosk.shutdown()
+    for written in out.glob(f"{database_file.name}*"):  # SQLite made them with the umask's mode
+        written.chmod(0o600)
     return EXIT_OK

@@ -144,7 +144,9 @@ def test_demo_writes_a_database_and_a_signed_pdf(tmp_path: Path, packet: Packet)
     database = Path(lines["database"])
     assert pdf_path.parent == out and database.parent == out
     assert out.stat().st_mode & 0o777 == 0o700  # private, as the kiosk's own copies are
-    assert pdf_path.stat().st_mode & 0o777 == 0o600
+    assert {path.name: path.stat().st_mode & 0o777 for path in out.iterdir()} == {
+        path.name: 0o600 for path in out.iterdir()
+    }  # the consent copy and the database files alike
     name = str(SYNTHETIC_ANSWERS["patient_name"])
     assert name not in pdf_path.name  # no patient data in file names
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf_path).pages)
