@@ -22,6 +22,7 @@ from kiosk.storage.db import Database, open_database
 from kiosk.storage.keys import AUDIT_KEY, KeyStore
 from tests.conftest import CLINIC_TIME
 from tests.storage.conftest import add_draft, fresh_postgres_database
+from tests.test_cli import _kiosk
 
 NAME = "Quintessa Fakename Núñez"  # synthetic
 PG_DUMP_MAGIC = b"PGDMP"
@@ -97,13 +98,7 @@ def test_decrypt_refuses_a_plain_dump(tmp_path: Path) -> None:
     KeyStore(tmp_path / "keys").create(AUDIT_KEY)  # the test's KIOSK_KEY_DIR
     plain = tmp_path / "plain.dump"
     plain.write_bytes(b"PGDMP not encrypted")
-    done = subprocess.run(
-        [sys.executable, "-m", "kiosk", "backup-decrypt", str(plain)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _kiosk("backup-decrypt", str(plain))
     assert done.returncode == 1
     assert "not an encrypted kiosk backup" in done.stderr
     assert "Traceback" not in done.stderr
