@@ -191,7 +191,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SEQ:MAC",
         help="the newest head you trust (e.g. printed on a consent): finds events cut off the end",
     )
+    verify.add_argument(
+        "--anchors",
+        metavar="DIR",
+        type=Path,
+        help="a folder of head files kept by consoles and alert watchers (audit-head-seen-…): "
+        "the trail must hold each head, with the same mac, and reach at least as far",
+    )
     verify.set_defaults(handler=_audit_verify)
+    adopt = audit_commands.add_parser(
+        "adopt-head",
+        parents=[common],
+        help="after an upgrade, or on a new tablet: keep the current head of a verified trail "
+        "(audited); the head file there before is kept aside",
+    )
+    adopt.add_argument(
+        "--anchors", metavar="DIR", type=Path, help="check against these head files first"
+    )
+    adopt.set_defaults(handler=_audit_adopt_head)
 
     backup = commands.add_parser(
         "backup", parents=[common], help="a consistent, checked copy of the records"
@@ -349,10 +366,87 @@ def _open(settings: Settings, *, create: bool = False) -> Database:
         raise RecordsUnavailableError(str(exc)) from None
 
 
+def _kept_heads(db: Database, anchors: Path | None, *, given: bool) -> tuple[list[str], str]:
+    """The trail against the heads kept away from it: this device's kept head (by the start-up
+    rule, where there is one to check: always for SQLite, whose head lives beside the file), the
+    head this computer's consoles and watchers saw, and every head file in ``anchors``. Returns
+    the problems and what was checked (for the "ok" line)."""
+    from kiosk.storage import heads
+
+    problems: list[str] = []
+    checked = ["the head given"] if given else []
+    with db.read() as session:
+        kept = db.head_file
+        if kept is not None and (db.dialect == "sqlite" or kept.exists()):
+            problems += heads.kept_head_problems(
+                session, kept, db.audit_key, single_writer=db.dialect == "sqlite"
+            )
+            checked.append(f"the head kept in {kept}")
+        seen = heads.seen_head_file(db.engine.url, db.path, paths.data_dir())
+        if seen.exists():
+            _, found = heads.folder_problems(session, seen, db.audit_key)
+            problems += found
+            checked.append(f"the head seen in {seen}")
+        if anchors is not None:
+            if not anchors.is_dir():
+                problems.append(f"--anchors: {anchors} is not a folder")
+            else:
+                count, found = heads.folder_problems(session, anchors, db.audit_key)
+                problems += found
+                checked.append(f"{count} head file(s) in {anchors}")
+    return problems, f" (matches {', '.join(checked)})" if checked else ""
+
+
+@_on_records
+def _audit_adopt_head(settings: Settings, args: argparse.Namespace) -> int:
+    """Keep the trail's current head after checking the chain (and any anchors): the way in for
+    a kiosk upgraded from before heads were sealed, a new tablet on shared records, or after a
+    crash between a commit and its head's save. The adoption is itself an audit event."""
+    from kiosk.storage import audit, heads, repository
+
+    db = _open(settings)
+    try:
+        with db.engine.connect() as connection:
+            result = audit.verify(connection, db.audit_key)
+        if args.anchors is not None:
+            with db.read() as session:
+                result.problems += heads.folder_problems(session, args.anchors, db.audit_key)[1]
+        if not result.ok:
+            print(f"BROKEN: {len(result.problems)} problem(s); no head was adopted")
+            for problem in result.problems:
+                print(f"  {problem}")
+            return EXIT_FAILED
+        kept = db.head_file
+        assert kept is not None
+        if kept.exists():  # kept aside, not lost: it may be evidence
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            kept.replace(kept.with_name(f"{kept.name}.replaced-{stamp}"))
+        with db.begin() as session:
+            head = repository.audit(
+                session,
+                actor="cli",
+                device=settings.kiosk_id,
+                action="audit.head_adopted",
+                subject=f"after event {result.head.seq}" if result.head else "empty trail",
+                now=dt.datetime.now(dt.UTC),
+            )
+        heads.write_head_file(kept, head, db.audit_key)  # commits never make a missing one
+        try:
+            adopted = heads.read_head_file(kept, db.audit_key)
+        except heads.HeadFileError:
+            adopted = None
+    finally:
+        db.dispose()
+    if adopted is None or adopted.head != head:
+        print(f"the head could not be written to {kept}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"adopted: {result.events} audit events verified; {kept} now keeps head {head}")
+    return EXIT_OK
+
+
 @_on_records
 def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import audit
-    from kiosk.storage.health import anchor_file, load_anchor
 
     try:
         anchor = audit.Head.parse(args.head) if args.head else None
@@ -362,12 +456,10 @@ def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     db = _open(settings)
     kept = ""
     try:
-        if anchor is None:  # the newest head this computer kept, when it has one
-            kept_file = anchor_file(db, paths.data_dir())
-            anchor = load_anchor(kept_file)
-            kept = f" (matches the head kept in {kept_file})" if anchor else ""
+        heads_found, kept = _kept_heads(db, args.anchors, given=anchor is not None)
         with db.engine.connect() as connection:
             result = audit.verify(connection, db.audit_key, anchor)
+            result.problems += heads_found
     finally:
         db.dispose()
     if result.ok:

@@ -26,6 +26,7 @@ COMMANDS: dict[Words, tuple[list[str], str]] = {
     ("verify",): (["verify", "consent.pdf"], "_verify_pdf"),
     ("certs", "init"): (["certs", "init"], "_certs_init"),
     ("audit", "verify"): (["audit", "verify"], "_audit_verify"),
+    ("audit", "adopt-head"): (["audit", "adopt-head"], "_audit_adopt_head"),
     ("backup",): (["backup", "copy.sqlite3"], "_backup"),
     ("restore",): (["restore", "copy.sqlite3"], "_restore"),
     ("backup-decrypt",): (["backup-decrypt", "copy.pgdump"], "_backup_decrypt"),

@@ -36,7 +36,7 @@ from kiosk.domain.model import Packet
 from kiosk.domain.strings import Strings, load_strings
 from kiosk.storage import repository
 from kiosk.storage.db import Database, OpenError, open_database
-from kiosk.storage.health import anchor_file, load_anchor, startup_check
+from kiosk.storage.health import startup_check
 from kiosk.ui.privacy import wipe_widgets
 from kiosk.ui.screens.display import DisplayPanel
 from kiosk.ui.screens.safe_mode import SafeModeScreen
@@ -423,7 +423,7 @@ def open_kiosk(settings: Settings, clock: Clock = local_now) -> Kiosk | SafeMode
     except OpenError as exc:
         log.error("the records could not be opened: %s", exc)
         return safe_mode(strings, [str(exc)])
-    health = startup_check(db, load_anchor(anchor_file(db, paths.data_dir())))
+    health = startup_check(db, kept_head=db.head_file)  # a cut tail is safe mode (heads)
     if not health.ok:
         _record(db, settings, "kiosk.safe_mode", clock())
         db.dispose()
@@ -484,7 +484,6 @@ def build_kiosk(
             kiosk_id=settings.kiosk_id,
             done_seconds=settings.done_seconds,
             output_dir=settings.output_dir,
-            anchor_file=anchor_file(db, paths.data_dir()),
             certificates=Certificates(settings.key_dir),
             consent_validity_months=settings.consent_validity_months,
             crisis_line=settings.crisis_line,

@@ -46,7 +46,6 @@ from kiosk.domain.visit import (
 from kiosk.private_files import private_folder, write_private_file
 from kiosk.storage import audit as audit_chain
 from kiosk.storage import reconsent, repository, staff
-from kiosk.storage.health import save_anchor
 from kiosk.storage.staff import SERVICE_ROLE, PinCheck, PinResult
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,6 @@ class VisitConfig:
     clinic_name: str
     kiosk_id: str
     output_dir: Path | None  # consent PDFs are also written here as KC-XXXXXXXX.pdf
-    anchor_file: Path | None = None  # where the newest audit head is kept (storage.health)
     certificates: Certificates | None = None  # the clinic's seal; None leaves PDFs unsealed
     consent_validity_months: int = DEFAULT_VALIDITY_MONTHS  # then a returning patient re-signs
 
@@ -572,7 +570,6 @@ class VisitService:
             log.error("could not store the signed consent: %s", type(exc).__name__)
             visit.rollback(checkpoint)
             return SaveFailed()
-        self._remember_head(head)
         path = self._write_pdf(number, pdf)
         if self.config.output_dir is not None:  # a copy outside the database is on the record
             written = "document.copy_written" if path is not None else "document.copy_failed"
@@ -589,16 +586,6 @@ class VisitService:
             reason="Patient's informed consent, signed at the kiosk",
             location=f"{self.config.clinic_name}, kiosk {self.config.kiosk_id}",
         )
-
-    def _remember_head(self, head: audit_chain.Head) -> None:
-        """Keep the newest head beside the data too: the next start-up check then notices
-        events removed from the end of the trail."""
-        if self.config.anchor_file is None:
-            return
-        try:
-            save_anchor(self.config.anchor_file, head)
-        except OSError as exc:
-            log.error("could not keep the audit head: %s", type(exc).__name__)
 
     def _write_pdf(self, number: str, pdf: bytes) -> Path | None:
         """A copy for staff to print; the database keeps the original. Named by number only,

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.private_files import private_folder, private_writer
-from kiosk.storage import audit
+from kiosk.storage import audit, heads
 from kiosk.storage.backup_crypto import encrypt_stream
 from kiosk.storage.db import Database, OpenError, open_database
-from kiosk.storage.health import anchor_file, anchor_file_for, save_anchor, startup_check
+from kiosk.storage.health import anchor_file, anchor_file_for, startup_check
 
 
 class BackupError(RuntimeError):
@@ -207,6 +207,6 @@ def _reset_kept_head(target: Path, aside: Path | None, key_dir: Path) -> None:
                 subject="",
                 now=dt.datetime.now(dt.UTC),
             )
-        save_anchor(kept, head)
+        heads.write_head_file(kept, head, restored.audit_key)  # commits never make a missing one
     finally:
         restored.dispose()

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from kiosk import paths
-from kiosk.storage import migrate
+from kiosk.storage import heads, migrate
 from kiosk.storage.audit import AUDIT_KEY_INFO
 from kiosk.storage.keys import AUDIT_KEY, DATABASE_KEY, KeyStore, KeyStoreError
 from kiosk.storage.models import AuditEventRecord
@@ -97,6 +97,7 @@ class Database:
     sessions: sessionmaker[Session]
     keys: KeyStore
     path: Path | None  # the SQLite file; None on PostgreSQL
+    head_file: Path | None = None  # where the trail's head is kept after each commit (heads)
 
     @property
     def dialect(self) -> str:
@@ -221,4 +222,7 @@ def open_database(
         expire_on_commit=False,
         info={AUDIT_KEY_INFO: audit_key},
     )
-    return Database(engine, sessions, keys, path)
+    head_file = heads.kept_head_file(engine.url, path, paths.data_dir())
+    # Every writer moves it, no caller has to remember; SQLite has one trail on one machine.
+    heads.keep_heads(sessions, head_file, single_writer=path is not None)
+    return Database(engine, sessions, keys, path, head_file)

@@ -18,7 +18,7 @@ from kiosk.config import Settings
 from kiosk.domain.model import Packet
 from kiosk.storage import audit, repository
 from kiosk.storage.db import open_database
-from kiosk.storage.health import anchor_file, load_anchor
+from kiosk.storage.heads import keeper_name, read_head_file
 from kiosk.storage.models import AuditEventRecord, ConsentRecord, DocumentRecord, VisitRecord
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.safe_mode import SafeModeScreen
@@ -211,27 +211,30 @@ def test_an_edited_audit_trail_starts_safe_mode_and_is_recorded(tmp_path: Path) 
 
 
 def test_events_cut_off_the_end_start_safe_mode(kiosk: KioskUnderTest, packet: Packet) -> None:
-    """Signing keeps the head beside the database; a shorter trail at the next start is caught."""
+    """Every commit keeps the head beside the database; a shorter trail at the next start is
+    caught, even when the cut starts at the signing (storage.heads)."""
     k = kiosk
     _to_signature(k, packet)
     _sign(k)
     k.qtbot.waitUntil(lambda: isinstance(k.screen, DoneScreen))
     db = k.kiosk.db
-    head = load_anchor(anchor_file(db, Path()))
+    assert db.head_file is not None
+    kept = read_head_file(db.head_file, db.audit_key)
+    assert kept is not None
     with db.begin() as session:
         signed = session.scalars(
             select(AuditEventRecord).where(AuditEventRecord.action == "consent.signed")
         ).one()
         consent = session.scalars(select(ConsentRecord)).one()
         assert consent.signer_name == NAME
-    assert head == audit.Head(signed.seq, signed.mac)  # the head printed on the PDF
+        assert kept.head == audit.current_head(session)  # the newest event, not the signing's
     with db.begin() as session:  # remove the signing's events, and what came after
         session.execute(text("DROP TRIGGER audit_events_no_delete"))
-        session.execute(text("DELETE FROM audit_events WHERE seq >= :seq"), {"seq": head.seq})
+        session.execute(text("DELETE FROM audit_events WHERE seq >= :seq"), {"seq": signed.seq})
     settings = _settings(Path(str(db.path)).parent, key_dir=db.keys.folder)
     result = _safe_mode(settings)
-    assert result.problems == [
-        f"audit trail: the trail ends at event {head.seq - 1} but a printed head shows event "
-        f"{head.seq}: events were removed from the end"
-    ]
+    assert (
+        f"the trail ends at event {signed.seq - 1} but the head kept by {keeper_name()} "
+        f"({db.head_file.name}) shows event {kept.head.seq}: events were removed from the end"
+    ) in result.problems
     _close(result)

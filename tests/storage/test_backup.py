@@ -27,7 +27,8 @@ from kiosk.storage import audit, backup_crypto, health, repository
 from kiosk.storage import backup as backup_module
 from kiosk.storage.backup import BackupError, backup, restore
 from kiosk.storage.db import Database, OpenError, open_database
-from kiosk.storage.health import anchor_file, load_anchor
+from kiosk.storage.heads import read_head_file
+from kiosk.storage.health import anchor_file
 from kiosk.storage.models import VisitRecord
 from tests.conftest import CLINIC_TIME
 from tests.storage.conftest import add_draft, fresh_postgres_database
@@ -36,6 +37,12 @@ from tests.storage.conftest import add_draft, fresh_postgres_database
 PATIENTS = ("Quintessa Fakename Núñez", "Barnaby Madeup Ortega", "Ximena Inventada Ruiz")
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
+
+
+def _kept(path: Path, db: Database) -> audit.Head | None:
+    """The head kept in ``path`` (storage.heads), or None when there is none."""
+    kept = read_head_file(path, db.audit_key)
+    return kept.head if kept else None
 
 
 def _records(db: Database) -> dict[str, dict[str, AnswerValue]]:
@@ -151,10 +158,10 @@ def test_restore_brings_back_exactly_the_backed_up_records(
     result = backup(db, tmp_path / "backups" / "monday.sqlite3")
     later = add_draft(db, packet, PATIENTS[1], CLINIC_TIME + dt.timedelta(minutes=5))
     before_restore = _records(db)
-    with db.begin() as session:  # the kiosk kept the newest head, as it does when signing
+    with db.begin() as session:  # every commit keeps the newest head beside the file
         newest = audit.current_head(session)
     assert newest is not None
-    health.save_anchor(anchor_file(db, tmp_path), newest)
+    assert _kept(anchor_file(db, tmp_path), db) == newest
     db.dispose()  # the kiosk is stopped
 
     aside = restore(result.path, sqlite_url, db.keys.folder)
@@ -169,13 +176,13 @@ def test_restore_brings_back_exactly_the_backed_up_records(
         with live.begin() as session:
             assert repository.load_audit(session)[-1].action == "records.restored"
         # the kept head follows the restore, so the next start-up check passes
-        assert load_anchor(anchor_file(live, tmp_path)) == checked.head
-        assert health.startup_check(live, checked.head).ok
+        assert _kept(anchor_file(live, tmp_path), live) == checked.head
+        assert health.startup_check(live, checked.head, kept_head=live.head_file).ok
     finally:
         live.dispose()
     assert aside is not None and aside.is_file()
     assert aside.name.startswith("kiosk.sqlite3.before-restore-")
-    assert load_anchor(health.anchor_file_for(aside)) == newest  # it still vouches for that file
+    assert _kept(health.anchor_file_for(aside), live) == newest  # it still vouches for that file
     kept = _open_sqlite(aside)
     try:
         assert _records(kept) == before_restore
