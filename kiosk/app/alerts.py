@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk import paths
 from kiosk.app.alert_delivery import (
     NO_CHANNEL,
     Channel,
@@ -40,6 +41,7 @@ from kiosk.app.clock import Clock, local_now
 from kiosk.config import Settings
 from kiosk.storage import alerts as records
 from kiosk.storage.alerts import UrgentFlag, open_urgent_flags, reading
+from kiosk.storage.heads import HeadWatch
 
 log = logging.getLogger(__name__)  # flag ids, rule ids, statuses, exception types: no patient data
 
@@ -135,6 +137,9 @@ class AlertWatcher:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # The highest audit head seen, kept in this process's own data folder: a tail cut on the
+        # tablet is then still provable from here (storage.heads, `kiosk audit verify --anchors`).
+        self._heads = HeadWatch.for_sessions(sessions, paths.data_dir(), config.device)
 
     @property
     def config(self) -> AlertConfig:
@@ -153,6 +158,8 @@ class AlertWatcher:
         try:
             with reading(self._sessions) as session:
                 flags = tuple(open_urgent_flags(session))
+                if self._heads is not None:
+                    self._heads.look(session)
         except SQLAlchemyError as exc:
             if not self._unreadable:  # once per outage, not twice a second
                 log.error("alert watcher: the records could not be read (%s)", type(exc).__name__)

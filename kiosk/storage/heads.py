@@ -437,8 +437,13 @@ class HeadWatch:
     def for_sessions(
         cls, sessions: sessionmaker[Session], data_dir: Path, keeper: str
     ) -> HeadWatch | None:
-        key = sessions.kw.get("info", {}).get(AUDIT_KEY_INFO)
-        bind = sessions.kw.get("bind")
+        """The watch for the database ``sessions`` write to; None when they are not a kiosk
+        sessionmaker (no audit key or no engine: nothing to keep)."""
+        settings = getattr(sessions, "kw", None)
+        if not isinstance(settings, dict):
+            return None
+        key = settings.get("info", {}).get(AUDIT_KEY_INFO)
+        bind = settings.get("bind")
         if not isinstance(key, bytes) or bind is None:
             return None
         url: URL = bind.url
