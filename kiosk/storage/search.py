@@ -8,6 +8,7 @@ fold is applied to what staff type, and the (name_search, birth_date) index answ
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -41,8 +42,23 @@ class FoundVisit:
 def name_starts_with(folded: str) -> list[ColumnElement[bool]]:
     """Conditions on the indexed ``name_search`` column: [folded, next) holds every name starting
     with ``folded`` (already folded, not empty). ``LIKE`` would use no index on either database."""
-    high = folded[:-1] + chr(ord(folded[-1]) + 1)
-    return [VisitRecord.name_search >= folded, VisitRecord.name_search < high]
+    high = _next_prefix(folded)
+    at_least = VisitRecord.name_search >= folded
+    return [at_least] if high is None else [at_least, VisitRecord.name_search < high]
+
+
+def _next_prefix(folded: str) -> str | None:
+    """The smallest text after every text that starts with ``folded``: its last character
+    counted one up. U+10FFFF has no next character, so it is dropped and the one before it
+    counted up instead (None when nothing is left: no upper bound); the surrogates, which no
+    database can store, are stepped over."""
+    stem = folded.rstrip(chr(sys.maxunicode))
+    if not stem:
+        return None
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:
+        following = 0xE000
+    return stem[:-1] + chr(following)
 
 
 def matching_visits(

@@ -514,3 +514,62 @@ def test_a_flag_raised_while_the_visit_is_open_appears_in_its_detail(
 
     qtbot.waitUntil(flag_shown, timeout=2000)
     assert audit_actions(console.db).count("visit.viewed") == 1  # a refresh is not a new view
+
+
+def test_a_search_ending_in_the_last_code_point_is_an_empty_result_not_an_error(
+    console_factory: ConsoleFactory, sqlite_url: str, packet: Packet
+) -> None:
+    """U+10FFFF has no next character for the search range's upper bound (issue 17)."""
+    db = open_database(sqlite_url)
+    add_draft(db, packet, "José Álvarez", birth_date="1950-07-04")
+    db.dispose()
+    console = console_factory(sqlite_url)
+    sign_in(console, "frank.desk", FRONT_DESK_PIN)
+    queue = queue_of(console)
+    queue.name.setText("Jos\U0010ffff")
+    queue.search_button.click()
+    assert row_texts(queue) == []
+    queue.name.setText("Jos")
+    queue.search_button.click()
+    assert [r[1] for r in row_texts(queue)] == ["José Álvarez"]
+
+
+def test_unknown_disabled_and_wrong_get_the_same_replies(
+    console_factory: ConsoleFactory, sqlite_url: str
+) -> None:
+    """Sign-in gives nothing away (issue 17): the same words for each, and the same lock."""
+    console = console_factory(sqlite_url)
+    with console.db.begin() as session:
+        staff.set_active(session, "frank.desk", active=False)
+    login = console.window.panel
+    assert isinstance(login, LoginPanel)
+    replies: dict[str, list[str]] = {}
+    for who, pin in [("dr.chen", "111111"), ("no.such.id", CLINICIAN_PIN)]:
+        replies[who] = []
+        for _ in range(5):
+            sign_in(console, who, pin)
+            replies[who].append(login.message.text())
+    sign_in(console, "frank.desk", FRONT_DESK_PIN)  # disabled, with its right PIN
+    assert login.message.text() == replies["dr.chen"][0]
+    assert replies["dr.chen"] == replies["no.such.id"]
+    assert replies["dr.chen"][:4] == ["That staff id and PIN do not match. Please try again."] * 4
+    assert "locked until" in replies["dr.chen"][4]
+
+
+def test_a_tablets_wrong_pins_do_not_lock_the_front_desk_out(
+    console_factory: ConsoleFactory, sqlite_url: str
+) -> None:
+    console = console_factory(sqlite_url)  # the front desk ("front-desk")
+    for _ in range(7):
+        with console.db.begin() as session:
+            staff.check_pin_audited(
+                session,
+                "dr.chen",
+                "111111",
+                action="staff.login",
+                device="tablet-2",
+                now=CLINIC_TIME,
+            )
+    sign_in(console, "dr.chen", CLINICIAN_PIN)
+    queue_of(console)
+    assert console.window.who.text() == "Dr Chen (clinician)"
