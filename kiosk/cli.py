@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from kiosk.storage.db import Database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_PDF_BYTES = 50 * 1024 * 1024
+"""``kiosk verify`` reads no more than this: a consent PDF is well under a megabyte, and a huge
+file would take the memory of the whole computer (a 1.6 GB file did) before it is refused."""
+MAX_RETENTION_HOURS = 24 * 365 * 100  # ``drafts purge --older-than-hours``: a century at most
 
 Handler = Callable[[argparse.Namespace], int]
 """What each command's parser names with ``set_defaults(handler=...)``; :func:`main` calls it."""
@@ -288,7 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _on_records(command: Command) -> Handler:
     """A command on the records: the settings from ``--database`` and the environment; records
-    that cannot be opened are one plain line and exit 1."""
+    that cannot be opened are one plain line and exit 1 (exit 2 when the URL itself is one the
+    kiosk cannot use: a mistake in the command, not a fault of the records)."""
 
     @functools.wraps(command)
     def handler(args: argparse.Namespace) -> int:
@@ -297,7 +302,7 @@ def _on_records(command: Command) -> Handler:
             return command(settings, args)
         except RecordsUnavailableError as exc:
             print(f"The records cannot be opened: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+            return EXIT_USAGE if exc.usage else EXIT_FAILED
 
     return handler
 
@@ -354,16 +359,21 @@ def _read_pin(from_stdin: bool) -> str:
 
 
 class RecordsUnavailableError(Exception):
-    """The database could not be opened (the message says why, without patient data)."""
+    """The database could not be opened (the message says why, without patient data);
+    ``usage`` when its URL is one the kiosk cannot use at all."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 def _open(settings: Settings, *, create: bool = False) -> Database:
-    from kiosk.storage.db import OpenError, open_database
+    from kiosk.storage.db import OpenError, UnusableUrlError, open_database
 
     try:
         return open_database(settings.database_url, key_dir=settings.key_dir, create=create)
     except OpenError as exc:
-        raise RecordsUnavailableError(str(exc)) from None
+        raise RecordsUnavailableError(str(exc), usage=isinstance(exc, UnusableUrlError)) from None
 
 
 def _kept_heads(db: Database, anchors: Path | None, *, given: bool) -> tuple[list[str], str]:
@@ -497,19 +507,38 @@ def _certs_init(settings: Settings, args: argparse.Namespace) -> int:
 def _verify_pdf(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 only when the seal is valid, intact, ours, covers the whole file, and the file's
     SHA-256 is a document in the records."""
+    import logging
+    import warnings
+
     from kiosk.documents.seal import Certificates, check_seal
     from kiosk.storage import repository
 
     try:
-        data = args.pdf.read_bytes()
+        with args.pdf.open("rb") as handle:  # read to the limit: a pipe or device has no size
+            data = handle.read(MAX_PDF_BYTES + 1)
     except OSError as exc:
         print(f"NOT VALID: {args.pdf} cannot be read ({exc.strerror})")
         return EXIT_FAILED
-    result = check_seal(data, Certificates(settings.key_dir))
+    if len(data) > MAX_PDF_BYTES:
+        print(
+            f"{args.pdf.name} is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB, far larger "
+            "than any consent PDF: it was not checked",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    # pyHanko logs (with tracebacks) what it finds wrong in a damaged file, and its import warns
+    # about DSA: the reasons below say it plainly, so standard error holds nothing of theirs.
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="pyhanko")
+        result = check_seal(data, Certificates(settings.key_dir))
     found = None
     try:
         db = _open(settings)
     except RecordsUnavailableError as exc:
+        if exc.usage:
+            raise
         result.reasons.append(f"the records cannot be opened to compare: {exc}")
     else:
         try:
@@ -542,6 +571,16 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import repository
     from kiosk.storage.backup import BackupError, backup
 
+    destination: Path = args.destination
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(
+            f"no backup made: the folder {_shown_path(destination.parent)} cannot be made "
+            f"({exc.strerror}); give a file in a folder that exists or can be made",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     db = _open(settings)
     try:
         person = _named_person(settings, db, args, "staff.backup", BACKUP_ROLES)
@@ -574,10 +613,14 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 
 @_on_records
 def _restore(settings: Settings, args: argparse.Namespace) -> int:
-    from kiosk.app.instance import acquire_single_instance
+    from kiosk.app.instance import DataFolderError, acquire_single_instance
     from kiosk.storage.backup import BackupError, restore
 
-    lock = acquire_single_instance(paths.data_dir())
+    try:
+        lock = acquire_single_instance(paths.data_dir())
+    except DataFolderError as exc:
+        print(f"not restored: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     if lock is None:
         print("Stop the kiosk on this computer first, then restore.", file=sys.stderr)
         return EXIT_FAILED
@@ -627,8 +670,12 @@ def _drafts_purge(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import repository
 
     hours = settings.draft_retention_h if args.older_than_hours is None else args.older_than_hours
-    if hours <= 0:
-        print("--older-than-hours must be more than 0", file=sys.stderr)
+    if not 0 < hours <= MAX_RETENTION_HOURS:
+        print(
+            f"--older-than-hours must be more than 0 and at most {MAX_RETENTION_HOURS} "
+            "(a hundred years)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     now = dt.datetime.now(dt.UTC)
     db = _open(settings)
@@ -903,6 +950,14 @@ def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
 
 def _forms_check(args: argparse.Namespace) -> int:
     targets: list[Path] = args.paths or [paths.FORMS_DIR]
+    for target in targets:
+        try:
+            target.stat()
+        except FileNotFoundError:
+            pass  # reported as a problem below, with the other problems
+        except (OSError, ValueError) as exc:  # a name too long, a NUL, a file used as a folder
+            print(f"{_shown_path(target)}: cannot be read ({_reason(exc)})", file=sys.stderr)
+            return EXIT_USAGE
     problems = check_paths(targets, Settings.load().text_values())
     for problem in problems:
         print(problem)
@@ -915,9 +970,17 @@ def _forms_check(args: argparse.Namespace) -> int:
 
 def _find_form(name: str) -> Form:
     path = Path(name)
-    if path.is_dir():
-        raise KeyError(f"{name} is a folder: give a form id (like phq9) or a form file")
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    shown = _shown_path(path)
+    is_file_name = path.suffix in (".yaml", ".yml")
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL, a file used as a folder
+        if is_file_name:
+            raise KeyError(f"{shown} cannot be read ({_reason(exc)})") from None
+        is_dir, exists = False, False  # no file by that name: perhaps a form id
+    if is_dir:
+        raise KeyError(f"{shown} is a folder: give a form id (like phq9) or a form file")
+    if is_file_name or exists:
         document = load_document(path, Settings.load().text_values())
         if not isinstance(document, Form):
             raise KeyError(f"{name} is a consent, not a questionnaire: it has no scores")
@@ -928,7 +991,7 @@ def _find_form(name: str) -> Form:
         if form.id == name:
             return form
     known = ", ".join(form.id for form in packet.forms)
-    raise KeyError(f"no form called '{name}' (forms: {known})")
+    raise KeyError(f"no form called '{shown}' (forms: {known})")
 
 
 class _AnswersFileError(ValueError):
@@ -940,6 +1003,18 @@ def _shown_id(item_id: str) -> str:
     (they could forge or hide lines of a report), and not a screenful."""
     text = item_id if item_id.isprintable() else ascii(item_id)[1:-1]
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _shown_path(path: Path) -> str:
+    """A path from the command line as it may be printed (see :func:`_shown_id`)."""
+    return _shown_id(str(path))
+
+
+def _reason(exc: Exception) -> str:
+    """Why a file could not be used, in the system's words, never a traceback."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return "the name holds a character no file name can" if isinstance(exc, ValueError) else ""
 
 
 def _read_answers_file(answers_file: str) -> dict[str, object]:
@@ -1035,6 +1110,12 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     screenshots: Path | None = args.screenshots
     database: str | None = args.database
     answers_file: str | None = args.answers
+    try:  # checked before Qt starts: a file where the folder should be is a mistake in the call
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        why = "it is a file" if isinstance(exc, FileExistsError) else _reason(exc)
+        print(f"--out needs a folder: {_shown_path(out)} cannot be one ({why})", file=sys.stderr)
+        return EXIT_USAGE
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from dataclasses import replace
 

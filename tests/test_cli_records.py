@@ -389,9 +389,9 @@ def test_restore_command_waits_for_the_kiosk_to_stop_then_restores(
     "url", ["bogus://x", "not a url", "postgresql+nosuch://kiosk:s3cret@db/kiosk"]
 )
 def test_a_database_url_the_kiosk_cannot_use_gets_a_plain_message(url: str) -> None:
-    """No traceback, and never the URL (it may hold a password)."""
+    """No traceback, and never the URL (it may hold a password); exit 2, a usage error."""
     done = _kiosk("audit", "verify", "--database", url)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stderr.strip().startswith(
         "The records cannot be opened: the database URL is not one this kiosk can use"
     )

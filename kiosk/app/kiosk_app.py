@@ -27,7 +27,7 @@ from kiosk.app.alerts import AlertConfig, AlertWatcher
 from kiosk.app.clock import Clock, local_now
 from kiosk.app.flow import FlowConfig, VisitFlow
 from kiosk.app.idle import IdleWatcher
-from kiosk.app.instance import acquire_single_instance
+from kiosk.app.instance import DataFolderError, acquire_single_instance
 from kiosk.app.service import SAVE_FAILED
 from kiosk.config import Settings
 from kiosk.documents.seal import Certificates, init_certificates
@@ -593,12 +593,22 @@ def run_kiosk(settings: Settings, *, windowed: bool) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName(paths.APP_NAME)
-    lock = acquire_single_instance(paths.data_dir())
-    if lock is None:
-        print("The kiosk is already running on this computer.", file=sys.stderr)
-        return 1
-    apply_theme(app)
-    kiosk = open_kiosk(settings)
+    try:
+        lock = acquire_single_instance(paths.data_dir())
+    except DataFolderError as exc:
+        # Said plainly on the screen and on standard error, never "already running": a read-only
+        # or missing data folder is for IT to repair, and no patient can start a visit meanwhile.
+        problem = f"The kiosk cannot start: {exc}."
+        print(problem, file=sys.stderr)
+        apply_theme(app)
+        kiosk: Kiosk | SafeMode = safe_mode(load_strings(paths.STRINGS_DIR), [problem])
+        lock = None
+    else:
+        if lock is None:
+            print("The kiosk is already running on this computer.", file=sys.stderr)
+            return 1
+        apply_theme(app)
+        kiosk = open_kiosk(settings)
     if isinstance(kiosk, Kiosk):
         kiosk.flow.record("kiosk.started")
         install_crash_guards(app, kiosk)
@@ -612,4 +622,5 @@ def run_kiosk(settings: Settings, *, windowed: bool) -> int:
     finally:
         if isinstance(kiosk, Kiosk) and kiosk.alerts is not None:
             kiosk.alerts.stop()  # lets an escalation being delivered finish or give up
-        lock.unlock()
+        if lock is not None:
+            lock.unlock()

@@ -233,6 +233,21 @@ def _load_root(certs: Certificates) -> Any:
     return x509.Certificate.load(data)
 
 
+_DAMAGED: tuple[type[Exception], ...] = (
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    # pyHanko's reader asserts on a damaged catalogue and calls methods on a null object where a
+    # dictionary was expected (one flipped bit near the end of a sealed file does either)
+    AssertionError,
+    AttributeError,
+    ArithmeticError,  # decimal.InvalidOperation: a number in the file that is not one
+    RecursionError,
+)
+"""What pyHanko raises, besides its PdfError, on a file too damaged to read: never a traceback."""
+
+
 def check_seal(data: bytes, certs: Certificates) -> SealCheck:
     """Is ``data`` a PDF sealed by this clinic, untouched since, with the seal covering all of
     it? Every reason is in plain words; the file's SHA-256 is returned for the records check."""
@@ -248,10 +263,11 @@ def check_seal(data: bytes, certs: Certificates) -> SealCheck:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
+    damaged: tuple[type[Exception], ...] = (PdfError, *_DAMAGED)
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
-    except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except damaged as exc:
         result.reasons.append(
             f"the file is damaged or incomplete and cannot be read as a PDF ({type(exc).__name__})"
         )
@@ -268,7 +284,7 @@ def check_seal(data: bytes, certs: Certificates) -> SealCheck:
     context = ValidationContext(trust_roots=[root], allow_fetching=False)
     try:
         status = validate_pdf_signature(ours[0], context)
-    except (PdfError, ValueError, KeyError, TypeError) as exc:
+    except damaged as exc:
         result.reasons.append(
             f"the seal cannot be checked: the file is damaged ({type(exc).__name__})"
         )

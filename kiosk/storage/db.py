@@ -46,6 +46,15 @@ class OpenError(RuntimeError):
     """The records cannot be opened safely. The message is for staff; it holds no patient data."""
 
 
+class UnusableUrlError(OpenError):
+    """The database URL names something the kiosk cannot use (unknown scheme, another kind of
+    database, no file): a mistake in how it was called, not a fault of the records."""
+
+
+USABLE_BACKENDS = ("sqlite", "postgresql", "postgres")
+_USABLE_URLS = "give sqlite:///PATH or postgresql+psycopg://USER@HOST/NAME"
+
+
 class PragmaError(RuntimeError):
     """A connection did not take the durability pragmas."""
 
@@ -135,7 +144,9 @@ def sqlite_path(url: str | URL) -> Path | None:
     if parsed.get_backend_name() != "sqlite":
         return None
     if not parsed.database or parsed.database == ":memory:":
-        raise OpenError("records need a database file; an in-memory database would lose them")
+        raise UnusableUrlError(
+            "records need a database file; an in-memory database would lose them"
+        )
     return Path(parsed.database)
 
 
@@ -163,14 +174,19 @@ def engine_for(url: str, keys: KeyStore, *, create: bool) -> tuple[Engine, Path 
         path = sqlite_path(url)
         if path is None:
             parsed = make_url(url)
+            if parsed.get_backend_name() not in USABLE_BACKENDS:  # mysql://… and the like
+                raise UnusableUrlError(
+                    "the database URL is not one this kiosk can use (it keeps its records in "
+                    f"SQLite or PostgreSQL only): {_USABLE_URLS}"
+                )
             if parsed.drivername in ("postgresql", "postgres"):  # the driver we ship: psycopg 3
                 parsed = parsed.set(drivername="postgresql+psycopg")
             return create_engine(parsed, pool_pre_ping=True, hide_parameters=True), None, False
     except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
         # The URL itself is never repeated: it may hold a password.
-        raise OpenError(
+        raise UnusableUrlError(
             f"the database URL is not one this kiosk can use ({type(exc).__name__}): "
-            "give sqlite:///PATH or postgresql+psycopg://USER@HOST/NAME"
+            + _USABLE_URLS
         ) from None
     exists = path.exists() and path.stat().st_size > 0
     if not exists and not create:
