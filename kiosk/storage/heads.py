@@ -17,9 +17,8 @@ Two kinds of file:
   head that process read from the trail (:class:`HeadWatch`). ``kiosk audit verify --anchors DIR``
   checks the trail against them.
 
-Files are written crash-safe (temp file, fsync, rename, and the folder fsynced where the platform
-allows) and never moved backwards: a head at or below the file's is not written (two processes on
-one machine may finish their commits out of order).
+Files are private (0600) and written crash-safe (temp file, fsync, rename, and the folder
+fsynced where the platform allows), and never moved backwards.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import URL
@@ -140,7 +139,9 @@ def write_head_file(path: Path, head: Head, key: bytes, keeper: str | None = Non
     line += _tag(key, head.seq, head.mac, saved_at, keeper)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w", encoding="ascii") as handle:
+    temporary.unlink(missing_ok=True)  # made anew, private: no patient data, but no one's business
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(line + "\n")
         handle.flush()
         os.fsync(handle.fileno())
@@ -148,7 +149,7 @@ def write_head_file(path: Path, head: Head, key: bytes, keeper: str | None = Non
     _fsync_folder(path.parent)
 
 
-def _lock(path: Path) -> IO[str] | None:
+def _lock(path: Path) -> int | None:
     """Take the lock of ``path`` among this machine's processes (POSIX ``flock``; None on
     Windows, where the rename alone guards the file: two commits finishing together there may
     leave the older head, which the next start-up reports)."""
@@ -157,20 +158,24 @@ def _lock(path: Path) -> IO[str] | None:
     import fcntl
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.with_name(f".{path.name}.lock").open("a", encoding="ascii")
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-    return handle
+    descriptor = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    except OSError:
+        os.close(descriptor)
+        raise
+    return descriptor
 
 
-def _unlock(handle: IO[str] | None) -> None:
-    if handle is None or sys.platform == "win32":
+def _unlock(descriptor: int | None) -> None:
+    if descriptor is None or sys.platform == "win32":
         return
     import fcntl
 
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
     finally:
-        handle.close()
+        os.close(descriptor)
 
 
 def _advance(
