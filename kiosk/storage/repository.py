@@ -503,8 +503,10 @@ def record_paper_choice(
     session: Session, visit_id: str, *, consent: ConsentDocument, now: dt.datetime
 ) -> None:
     """The patient chose paper: no electronic signature; the visit waits for staff."""
-    close_draft(session, visit_id, status=VisitStatus.PAPER, now=now)
+    # Flagged while still a draft: the database refuses new rows of a closed visit (0007).
     _raise_flag(session, visit_id, (consent.id, PAPER_FLAG, "review"), now, read={})
+    session.flush()
+    close_draft(session, visit_id, status=VisitStatus.PAPER, now=now)
 
 
 def audit(
