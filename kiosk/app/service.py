@@ -220,8 +220,7 @@ class VisitService:
             case PinCheck.LOCKED if result.locked_until is not None:
                 until = result.locked_until.astimezone(now.tzinfo).strftime("%H:%M")
                 return StaffCheck(None, Message("staff.locked", {"time": until}))
-            case PinCheck.DISABLED:
-                return StaffCheck(None, Message("staff.disabled"))
+        # A disabled id is answered like a wrong PIN (its audit event tells staff apart).
         return StaffCheck(None, Message("staff.wrong"))
 
     # --- a visit opens ---

@@ -248,8 +248,7 @@ class StaffConsole(QObject):
                 f"Too many wrong PINs. This staff id is locked until {until:%H:%M} "
                 f"({until:%Y-%m-%d}). An administrator can reset the PIN."
             )
-        if result.check is PinCheck.DISABLED:
-            return "This staff id is turned off. Ask an administrator."
+        # A disabled id is answered like a wrong PIN (its audit event tells staff apart).
         return "That staff id and PIN do not match. Please try again."
 
     def sign_out(self, *, timed_out: bool = False) -> None:

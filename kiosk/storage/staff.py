@@ -1,25 +1,44 @@
-"""Staff users: argon2id PIN hashes and a persistent lockout with back-off."""
+"""Staff users: argon2id PIN hashes, and a lockout with back-off counted per (id, device).
+
+Sign-in gives nothing away (issue 17): an unknown id, a disabled id and a wrong PIN get the same
+reply, cost the same argon2 verification, and lock the same way after the same number of tries.
+Wrong PINs are counted per id *and device*, in a small file in that device's data folder (so a
+restart does not reset them): someone at a tablet can lock an id on that tablet only, never the
+front desk out.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 import functools
+import hashlib
+import json
+import logging
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from kiosk import paths
+from kiosk.domain.answers import clean_text
 from kiosk.storage import audit
 from kiosk.storage.models import StaffUserRecord
+
+log = logging.getLogger(__name__)
 
 SERVICE_ROLE = "service"  # a scheduled export's or backup's account: never signs in to a console
 ROLES = ("staff", "clinician", "admin", SERVICE_ROLE)
 FREE_ATTEMPTS = 5  # wrong PINs before the first lock
 FIRST_LOCK = dt.timedelta(minutes=5)
 LONGEST_LOCK = dt.timedelta(hours=24)
+STAFF_NAME_MAX_CHARS = 100  # what the queue and the audit reader show; longer names are cut
+THROTTLE_FILE = "staff-sign-in-failures.json"
+TRACKED_MAX = 10_000  # (id, device) pairs kept; typing many unknown ids cannot fill the disk
 _PIN = re.compile(r"^\d{6,12}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
@@ -39,8 +58,8 @@ class StaffError(ValueError):
 class PinCheck(enum.StrEnum):
     OK = "ok"
     WRONG = "wrong"  # also for unknown ids: nobody learns which ids exist
-    LOCKED = "locked"
-    DISABLED = "disabled"
+    LOCKED = "locked"  # also for unknown ids, after as many tries
+    DISABLED = "disabled"  # the right PIN of a disabled id: audited apart, answered as WRONG
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,98 @@ class PinResult:
     display_name: str = ""
     role: str = ""
     locked_until: dt.datetime | None = None
+
+
+class SignInThrottle:
+    """Wrong PINs per (staff id as typed, device), and the lock they earn.
+
+    Kept in ``path`` (a JSON file in this device's data folder) when given, else in memory.
+    Keys are hashes: an id typed by mistake (perhaps a patient's name) is never written down.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._memory: dict[str, list[object]] = {}
+
+    @staticmethod
+    def key(staff_id: str, device: str) -> str:
+        def digest(text: str) -> str:
+            return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+        return f"{digest(staff_id)}:{digest(device)}"
+
+    def locked_until(self, key: str, now: dt.datetime) -> dt.datetime | None:
+        _, until = self._entry(self._load(), key)
+        return until if until is not None and until > now else None
+
+    def failed(self, key: str, now: dt.datetime) -> dt.datetime | None:
+        """Count a wrong PIN; the end of the lock it earns, if it earns one."""
+        entries = self._load()
+        failures, _ = self._entry(entries, key)
+        failures += 1
+        until = now + lock_length(failures) if failures >= FREE_ATTEMPTS else None
+        entries.pop(key, None)  # re-added last: the newest are kept when the file is trimmed
+        entries[key] = [failures, until.isoformat() if until else None, now.isoformat()]
+        self._save(dict(list(entries.items())[-TRACKED_MAX:]))
+        return until
+
+    def cleared(self, key: str) -> None:
+        entries = self._load()
+        if entries.pop(key, None) is not None:
+            self._save(entries)
+
+    def clear_id(self, staff_id: str) -> None:
+        """Forget an id's wrong PINs on every device this folder has seen (a PIN reset)."""
+        prefix = self.key(staff_id, "").split(":")[0] + ":"
+        entries = self._load()
+        kept = {k: v for k, v in entries.items() if not k.startswith(prefix)}
+        if len(kept) != len(entries):
+            self._save(kept)
+
+    @staticmethod
+    def _entry(entries: dict[str, list[object]], key: str) -> tuple[int, dt.datetime | None]:
+        try:
+            failures, until, _ = entries[key]
+            count = int(failures) if isinstance(failures, int) else 0
+            return count, dt.datetime.fromisoformat(until) if isinstance(until, str) else None
+        except (KeyError, ValueError, TypeError):
+            return 0, None
+
+    def _load(self) -> dict[str, list[object]]:
+        if self.path is None:
+            return dict(self._memory)
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("the staff sign-in counts could not be read: %s", type(exc).__name__)
+            return dict(self._memory)
+        return data if isinstance(data, dict) else {}
+
+    def _save(self, entries: dict[str, list[object]]) -> None:
+        self._memory = entries  # what this process goes on with if the file cannot be written
+        if self.path is None:
+            return
+        temporary = self.path.with_name(f"{self.path.name}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps(entries), encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            log.warning("the staff sign-in counts could not be saved: %s", type(exc).__name__)
+
+
+def device_throttle() -> SignInThrottle:
+    """This device's counts, in its data folder (read at each sign-in, so every process on the
+    device shares them)."""
+    return SignInThrottle(paths.data_dir() / THROTTLE_FILE)
+
+
+def clean_name(name: str) -> str:
+    """A staff member's name cleaned like a patient's (controls, bidi overrides, zero-width
+    characters dropped, whitespace collapsed) and cut to ``STAFF_NAME_MAX_CHARS``."""
+    return clean_text(name)[:STAFF_NAME_MAX_CHARS].strip()
 
 
 def validate_pin(pin: str) -> None:
@@ -64,15 +175,16 @@ def add_staff(
         raise StaffError("a staff id is 2-63 lower-case letters, digits, '.', '_' or '-'")
     if role not in ROLES:
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
-    if not name.strip():
-        raise StaffError("a staff user needs a name")
+    name = clean_name(name)
+    if not name:
+        raise StaffError("a staff user needs a name (letters, not only spaces or invisible marks)")
     validate_pin(pin)
     if session.get(StaffUserRecord, staff_id) is not None:
         raise StaffError(f"staff id '{staff_id}' already exists")
     session.add(
         StaffUserRecord(
             id=staff_id,
-            display_name=name.strip(),
+            display_name=name,
             role=role,
             pin_hash=_hasher.hash(pin),
             active=True,
@@ -99,6 +211,7 @@ def reset_pin(session: Session, staff_id: str, *, pin: str) -> None:
     record.pin_hash = _hasher.hash(pin)
     record.failed_attempts = 0
     record.locked_until = None
+    device_throttle().clear_id(record.id)  # on this computer; other devices' locks run out
 
 
 def lock_length(failed_attempts: int) -> dt.timedelta:
@@ -107,24 +220,36 @@ def lock_length(failed_attempts: int) -> dt.timedelta:
     return min(FIRST_LOCK * (1 << doublings), LONGEST_LOCK)
 
 
-def check_pin(session: Session, staff_id: str, pin: str, now: dt.datetime) -> PinResult:
-    """Verify a PIN. Wrong PINs are counted in the database, so a restart does not reset them."""
-    record = session.get(StaffUserRecord, staff_id.strip().lower())
-    if record is None:
+def check_pin(
+    session: Session,
+    staff_id: str,
+    pin: str,
+    now: dt.datetime,
+    *,
+    device: str = "",
+    throttle: SignInThrottle | None = None,
+) -> PinResult:
+    """Verify a PIN typed on ``device``. Every call verifies one argon2 hash (a dummy one for an
+    unknown id or while locked), so the time taken tells nothing. Unknown ids, disabled ids and
+    wrong PINs count toward the same lock, per (id, device), in ``throttle`` (default: this
+    device's file, so a restart does not reset them)."""
+    throttle = throttle or device_throttle()
+    typed = staff_id.strip().lower()
+    key = SignInThrottle.key(typed, device)
+    record = session.get(StaffUserRecord, typed) if _ID.match(typed) else None
+    known = record.id if record is not None else ""
+    locked = throttle.locked_until(key, now)
+    if locked is not None:
         _verify(_dummy_hash(), pin)
-        return PinResult(PinCheck.WRONG)
-    if record.locked_until is not None and record.locked_until > now:
-        return PinResult(PinCheck.LOCKED, record.id, locked_until=record.locked_until)
-    if not _verify(record.pin_hash, pin):
-        record.failed_attempts += 1
-        if record.failed_attempts >= FREE_ATTEMPTS:
-            record.locked_until = now + lock_length(record.failed_attempts)
-            return PinResult(PinCheck.LOCKED, record.id, locked_until=record.locked_until)
-        return PinResult(PinCheck.WRONG, record.id)
-    if not record.active:
-        return PinResult(PinCheck.DISABLED, record.id)
-    record.failed_attempts = 0
-    record.locked_until = None
+        return PinResult(PinCheck.LOCKED, known, locked_until=locked)
+    right = _verify(record.pin_hash if record is not None else _dummy_hash(), pin)
+    if record is None or not right or not record.active:
+        locked = throttle.failed(key, now)
+        if locked is not None:
+            return PinResult(PinCheck.LOCKED, known, locked_until=locked)
+        disabled = record is not None and right and not record.active
+        return PinResult(PinCheck.DISABLED if disabled else PinCheck.WRONG, known)
+    throttle.cleared(key)
     if _hasher.check_needs_rehash(record.pin_hash):
         record.pin_hash = _hasher.hash(pin)
     return PinResult(PinCheck.OK, record.id, record.display_name, record.role)
@@ -142,12 +267,20 @@ def has_staff(session: Session) -> bool:
 
 
 def check_pin_audited(
-    session: Session, staff_id: str, pin: str, *, action: str, device: str, now: dt.datetime
+    session: Session,
+    staff_id: str,
+    pin: str,
+    *,
+    action: str,
+    device: str,
+    now: dt.datetime,
+    throttle: SignInThrottle | None = None,
 ) -> PinResult:
     """:func:`check_pin`, with its outcome on the audit trail in the same transaction: ``action``
     ("staff.login", "staff.witness") when right, ``<action>_failed`` (also for unknown ids),
-    ``<action>_disabled``, or ``staff.lockout``."""
-    result = check_pin(session, staff_id, pin, now)
+    ``<action>_disabled`` (for staff to review; the person signing in is told it is wrong), or
+    ``staff.lockout``."""
+    result = check_pin(session, staff_id, pin, now, device=device, throttle=throttle)
     outcome = {
         PinCheck.OK: action,
         PinCheck.LOCKED: "staff.lockout",
