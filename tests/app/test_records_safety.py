@@ -238,3 +238,33 @@ def test_events_cut_off_the_end_start_safe_mode(kiosk: KioskUnderTest, packet: P
         f"({db.head_file.name}) shows event {kept.head.seq}: events were removed from the end"
     ) in result.problems
     _close(result)
+
+
+def test_a_deleted_or_rolled_back_head_is_safe_mode_until_staff_adopt(
+    tmp_path: Path, qtbot: object
+) -> None:
+    """The kept head moves with every commit; put back an older copy, or delete it, and the
+    kiosk pauses, start after start (its own safe-mode event never carries the old head on),
+    until staff verify and run `kiosk audit adopt-head`."""
+    from kiosk.cli import main
+
+    settings = _settings(tmp_path)
+    _make_records(settings)
+    head_file = tmp_path / "kiosk.sqlite3.audit-head"
+    older = head_file.read_bytes()
+    _make_records(settings)
+    assert head_file.read_bytes() != older  # the start-up and kiosk.started moved it on
+    head_file.write_bytes(older)
+    for _ in range(2):
+        result = _safe_mode(settings)
+        assert any("the kept head was rolled back" in problem for problem in result.problems)
+        _close(result)
+    head_file.unlink()
+    for _ in range(2):
+        result = _safe_mode(settings)
+        assert any(problem.startswith("no audit head is kept") for problem in result.problems)
+        _close(result)
+    assert main(["audit", "adopt-head", "--database", settings.database_url]) == 0
+    started = _open(settings)
+    assert isinstance(started, Kiosk)
+    _close(started)
