@@ -457,6 +457,7 @@ def _audit_adopt_head(settings: Settings, args: argparse.Namespace) -> int:
 @_on_records
 def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import audit
+    from kiosk.storage.schema_check import schema_problems
 
     try:
         anchor = audit.Head.parse(args.head) if args.head else None
@@ -466,12 +467,18 @@ def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     db = _open(settings)
     kept = ""
     try:
+        schema = schema_problems(db)  # the protective triggers, as the migrations made them
         heads_found, kept = _kept_heads(db, args.anchors, given=anchor is not None)
         with db.engine.connect() as connection:
             result = audit.verify(connection, db.audit_key, anchor)
             result.problems += heads_found
     finally:
         db.dispose()
+    for problem in schema:  # a dropped or disabled trigger fails the check like a broken chain
+        print(f"BROKEN: {problem}")
+    if schema and result.ok:
+        print(f"the chain of {result.events} audit events is unbroken; its protection is not")
+        return EXIT_FAILED
     if result.ok:
         head = f", head {result.head}" if result.head else ""
         checked = kept or (" (matches the head given)" if anchor else "")

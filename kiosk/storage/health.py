@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.storage import audit, heads
 from kiosk.storage.db import Database
+from kiosk.storage.schema_check import schema_problems
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def startup_check(
     try:
         if db.dialect == "sqlite":
             health.problems += _sqlite_checks(db)
+        health.problems += schema_problems(db)  # the protective triggers, as migrated
         with db.engine.connect() as connection:
             result = audit.verify(connection, db.audit_key, anchor)
             connection.execute(text("SELECT 1"))

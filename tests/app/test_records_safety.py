@@ -201,7 +201,8 @@ def test_an_edited_audit_trail_starts_safe_mode_and_is_recorded(tmp_path: Path) 
     db.dispose()
     result = _safe_mode(settings)
     assert result.problems == [
-        "audit trail: event 1 was changed after it was written (its seal does not match)"
+        "the protective trigger audit_events_no_update is missing",
+        "audit trail: event 1 was changed after it was written (its seal does not match)",
     ]
     _close(result)
     db = open_database(settings.database_url, key_dir=settings.key_dir)
