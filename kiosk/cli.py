@@ -309,10 +309,19 @@ def _on_records(command: Command) -> Handler:
 
 def _starts_the_kiosk(command: Command) -> Handler:
     """A command that starts a window on the forms: form files with problems are listed, with
-    how to check them, and exit 1."""
+    how to check them, and exit 1. A ``--database`` URL the kiosk cannot use is refused before
+    anything starts, exit 2 (a configured one shows the kiosk's safe mode, for staff to see)."""
 
     @functools.wraps(command)
     def handler(args: argparse.Namespace) -> int:
+        if args.database is not None:
+            from kiosk.storage.db import UnusableUrlError, check_url
+
+            try:
+                check_url(args.database)
+            except UnusableUrlError as exc:
+                print(f"The kiosk cannot start: {exc}", file=sys.stderr)
+                return EXIT_USAGE
         settings = Settings.load(database_url=args.database)
         try:
             return command(settings, args)

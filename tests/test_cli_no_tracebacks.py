@@ -75,6 +75,16 @@ def test_a_database_url_the_kiosk_cannot_use_is_a_usage_error(url: str) -> None:
     assert "s3cret" not in done.stderr + done.stdout
 
 
+@pytest.mark.parametrize("command", [("run",), ("staff",), ("demo", "--out", "demo-out")])
+@pytest.mark.parametrize("url", ["bogus://x", "mysql://kiosk:s3cret@db/kiosk", "sqlite://"])
+def test_a_window_is_never_started_on_a_database_url_it_cannot_use(
+    command: tuple[str, ...], url: str
+) -> None:
+    done = _kiosk(*command, "--database", url)
+    _refused(done, "The kiosk cannot start: ")
+    assert "s3cret" not in done.stderr + done.stdout
+
+
 def test_an_unreachable_server_is_still_a_failure_not_a_usage_error(tmp_path: Path) -> None:
     """Exit 1: the command was right, the records could not be reached."""
     done = _kiosk("audit", "verify", "--database", f"sqlite:///{tmp_path / 'none.sqlite3'}")

@@ -168,26 +168,45 @@ def _read_key(keys: KeyStore, name: str, *, may_create: bool) -> bytes:
         ) from None
 
 
+def _server_url(url: str) -> URL:
+    """A database server's URL as the kiosk connects to it (psycopg 3 for PostgreSQL)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in USABLE_BACKENDS:  # mysql://… and the like
+        raise UnusableUrlError(
+            "the database URL is not one this kiosk can use (it keeps its records in "
+            f"SQLite or PostgreSQL only): {_USABLE_URLS}"
+        )
+    if parsed.drivername in ("postgresql", "postgres"):  # the driver we ship: psycopg 3
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _unusable(exc: Exception) -> UnusableUrlError:
+    # The URL itself is never repeated: it may hold a password.
+    return UnusableUrlError(
+        f"the database URL is not one this kiosk can use ({type(exc).__name__}): " + _USABLE_URLS
+    )
+
+
+def check_url(url: str) -> None:
+    """Raise :class:`UnusableUrlError` when ``url`` is one the kiosk cannot use at all (checked
+    without connecting: a command can refuse it before it starts anything)."""
+    try:
+        if sqlite_path(url) is None:
+            _server_url(url).get_dialect().import_dbapi()
+    except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
+        raise _unusable(exc) from None
+
+
 def engine_for(url: str, keys: KeyStore, *, create: bool) -> tuple[Engine, Path | None, bool]:
     """An engine for ``url`` and whether the database is brand new (so keys may be made)."""
     try:
         path = sqlite_path(url)
         if path is None:
-            parsed = make_url(url)
-            if parsed.get_backend_name() not in USABLE_BACKENDS:  # mysql://… and the like
-                raise UnusableUrlError(
-                    "the database URL is not one this kiosk can use (it keeps its records in "
-                    f"SQLite or PostgreSQL only): {_USABLE_URLS}"
-                )
-            if parsed.drivername in ("postgresql", "postgres"):  # the driver we ship: psycopg 3
-                parsed = parsed.set(drivername="postgresql+psycopg")
+            parsed = _server_url(url)
             return create_engine(parsed, pool_pre_ping=True, hide_parameters=True), None, False
     except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
-        # The URL itself is never repeated: it may hold a password.
-        raise UnusableUrlError(
-            f"the database URL is not one this kiosk can use ({type(exc).__name__}): "
-            + _USABLE_URLS
-        ) from None
+        raise _unusable(exc) from None
     exists = path.exists() and path.stat().st_size > 0
     if not exists and not create:
         raise OpenError(f"there is no database at {path}")
