@@ -14,8 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kiosk.domain.model import Packet
 from kiosk.domain.records import FlagDecision, VisitStatus
-from kiosk.domain.signature import DrawnSignature
-from kiosk.domain.visit import QuizAttempt, Signing
+from kiosk.domain.visit import QuizAttempt
 from kiosk.storage import console, reconsent, repository
 from kiosk.storage.db import Database, open_database
 from kiosk.storage.health import startup_check
@@ -28,6 +27,7 @@ from kiosk.storage.schema_check import (
 from tests.conftest import CLINIC_TIME
 from tests.storage.conftest import add_draft, fresh_postgres_database
 from tests.storage.test_flags_kept import raise_item9
+from tests.storage.test_records import _sign
 
 NAME = "Rosa Alvarez"
 REFUSED = (IntegrityError, DBAPIError)
@@ -57,26 +57,6 @@ def _quiz_attempt(db: Database, packet: Packet, visit_id: str) -> None:
         )
 
 
-def _sign(db: Database, packet: Packet, visit_id: str) -> None:
-    signing = Signing(
-        signer_name=NAME,
-        signed_at=CLINIC_TIME,
-        text_sha256="0" * 64,
-        statement="I agree.",
-        meaning="My signature means I agree.",
-        signature=DrawnSignature((((1.0, 2.0), (300.0, 40.0)),), 800, 260, b"\x89PNG-test"),
-    )
-    with db.begin() as session:
-        repository.record_consent(
-            session,
-            visit_id,
-            consent=packet.consent,
-            language="en",
-            signing=signing,
-            now=CLINIC_TIME,
-        )
-
-
 def _paper(db: Database, packet: Packet, visit_id: str) -> None:
     with db.begin() as session:
         repository.record_paper_choice(session, visit_id, consent=packet.consent, now=CLINIC_TIME)
@@ -87,7 +67,7 @@ def _on_file(db: Database, packet: Packet, visit_id: str) -> None:
         reconsent.record_consent_on_file(session, visit_id, now=CLINIC_TIME)
 
 
-CLOSINGS: dict[str, Callable[[Database, Packet, str], None]] = {
+CLOSINGS: dict[str, Callable[[Database, Packet, str], object]] = {
     VisitStatus.SIGNED: _sign,
     VisitStatus.PAPER: _paper,
     VisitStatus.CONSENT_ON_FILE: _on_file,
