@@ -466,6 +466,7 @@ def _audit_adopt_head(settings: Settings, args: argparse.Namespace) -> int:
 @_on_records
 def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.storage import audit
+    from kiosk.storage.repository import record_problems
     from kiosk.storage.schema_check import schema_problems
 
     try:
@@ -481,6 +482,8 @@ def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
         with db.engine.connect() as connection:
             result = audit.verify(connection, db.audit_key, anchor)
             result.problems += heads_found
+            # Then the records: each visit's rows against the last digest the trail holds.
+            result.problems += record_problems(connection)
     finally:
         db.dispose()
     for problem in schema:  # a dropped or disabled trigger fails the check like a broken chain

@@ -273,12 +273,12 @@ def write_flagged_visit(  # noqa: PLR0917 - synthetic data, every argument named
         visit_id = repository.start_visit(
             session, packet=packet, language="en", kiosk_id=kiosk_id, now=now
         )
-        repository.audit(
+        repository.audit_write(
             session,
+            visit_id=visit_id,
             actor="patient",
             device=kiosk_id,
             action="visit.started",
-            subject=visit_id,
             now=now,
         )
     for form, answers in pages:
@@ -290,12 +290,12 @@ def write_flagged_visit(  # noqa: PLR0917 - synthetic data, every argument named
             if form.scores:
                 report = score_raw_answers(form, answers, now.date())
                 repository.save_scores(session, visit_id, [report], now)
-            repository.audit(
+            repository.audit_write(
                 session,
+                visit_id=visit_id,
                 actor="patient",
                 device=kiosk_id,
                 action="visit.page_saved",
-                subject=visit_id,
                 now=now,
             )
     return visit_id

@@ -189,13 +189,15 @@ class VisitService:
         )
 
     def audit(self, session: Session, action: str, *, actor: str, subject: str) -> audit_chain.Head:
-        """Add an audit event to the caller's transaction; returns the chain's new head."""
-        return repository.audit(
+        """Add an audit event to the caller's transaction; returns the chain's new head. Every
+        event here writes the visit ``subject``: it carries the digest of the visit's records as
+        they stand now (repository.audit_write), so call it after the transaction's writes."""
+        return repository.audit_write(
             session,
+            visit_id=subject,
             actor=actor,
             device=self.config.kiosk_id,
             action=action,
-            subject=subject,
             now=self.clock(),
         )
 
@@ -565,6 +567,9 @@ class VisitService:
                 sha256 = document.sha256
                 status = f"Signed {format_time(signing.signed_at)} ({signing.method})"
                 self._store_summary(session, open_visit, status, now)
+                # The PDF prints the head of the signing event, so that event cannot cover the
+                # PDF's own hash: this last event of the transaction seals the documents too.
+                self.audit(session, "document.stored", actor=SYSTEM, subject=visit_id)
         except _STORAGE_ERRORS as exc:
             log.error("could not store the signed consent: %s", type(exc).__name__)
             visit.rollback(checkpoint)

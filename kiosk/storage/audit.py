@@ -9,6 +9,12 @@ the kiosk: :func:`verify` given such a head detects that too.
 
 Appends are serialised so the chain never forks: SQLite transactions begin IMMEDIATE (one writer);
 PostgreSQL takes a transaction-scoped advisory lock.
+
+An event that writes a visit's records also carries ``digest``, the SHA-256 of those records as
+stored right after the write (:mod:`kiosk.storage.record_digest`), inside the mac: the chain then
+covers the records, not only the events. Events without a digest (every event written before
+migration 0006, and events that write no patient data) keep their original canonical form, so an
+older trail verifies unchanged.
 """
 
 from __future__ import annotations
@@ -35,11 +41,21 @@ class AuditKeyMissingError(RuntimeError):
 
 
 def canonical(  # noqa: PLR0917 - the chain's fields, in their fixed order
-    seq: int, at: dt.datetime, actor: str, device: str, action: str, subject: str, prev_mac: str
+    seq: int,
+    at: dt.datetime,
+    actor: str,
+    device: str,
+    action: str,
+    subject: str,
+    prev_mac: str,
+    digest: str | None = None,
 ) -> bytes:
-    """The exact bytes the mac covers: a JSON array in a fixed order, ASCII only."""
+    """The exact bytes the mac covers: a JSON array in a fixed order, ASCII only. The records'
+    digest is the last field, present only when the event has one (backward compatible)."""
     stamp = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    fields = [seq, stamp, actor, device, action, subject, prev_mac]
+    fields: list[object] = [seq, stamp, actor, device, action, subject, prev_mac]
+    if digest is not None:
+        fields.append(digest)
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
@@ -86,9 +102,17 @@ def current_head(session: Session) -> Head | None:
 
 
 def append(
-    session: Session, *, actor: str, device: str, action: str, subject: str, now: dt.datetime
+    session: Session,
+    *,
+    actor: str,
+    device: str,
+    action: str,
+    subject: str,
+    now: dt.datetime,
+    digest: str | None = None,
 ) -> Head:
-    """Add one event to the caller's transaction, chained to the current head."""
+    """Add one event to the caller's transaction, chained to the current head; ``digest`` is
+    the SHA-256 of the records this event wrote (None: it wrote no patient data)."""
     key = session.info.get(AUDIT_KEY_INFO)
     if not isinstance(key, bytes):
         raise AuditKeyMissingError("this session has no audit key")
@@ -97,7 +121,7 @@ def append(
     head = current_head(session)
     seq = head.seq + 1 if head else 1
     prev = head.mac if head else GENESIS
-    mac = mac_of(key, canonical(seq, now, actor, device, action, subject, prev))
+    mac = mac_of(key, canonical(seq, now, actor, device, action, subject, prev, digest))
     session.add(
         AuditEventRecord(
             seq=seq,
@@ -108,6 +132,7 @@ def append(
             subject=subject,
             prev_mac=prev,
             mac=mac,
+            digest=digest,
         )
     )
     session.flush()
@@ -131,11 +156,12 @@ MAX_PROBLEMS = 20
 
 
 def verify_rows(
-    rows: Iterable[tuple[int, dt.datetime, str, str, str, str, str, str]],
+    rows: Iterable[tuple[int, dt.datetime, str, str, str, str, str, str, str | None]],
     key: bytes,
     anchor: Head | None = None,
 ) -> Verification:
-    """Walk events in sequence order: (seq, at, actor, device, action, subject, prev_mac, mac)."""
+    """Walk events in sequence order: (seq, at, actor, device, action, subject, prev_mac, mac,
+    digest)."""
     result = Verification()
     expected_seq, prev = 1, GENESIS
     macs: dict[int, str] = {}
@@ -144,7 +170,7 @@ def verify_rows(
         if len(result.problems) < MAX_PROBLEMS:
             result.problems.append(message)
 
-    for seq, at, actor, device, action, subject, prev_mac, mac in rows:
+    for seq, at, actor, device, action, subject, prev_mac, mac, digest in rows:
         result.events += 1
         if seq != expected_seq:
             problem(
@@ -155,7 +181,8 @@ def verify_rows(
         if prev_mac != prev:
             problem(f"event {seq} does not link to the event before it")
         if not hmac.compare_digest(
-            mac, mac_of(key, canonical(seq, at, actor, device, action, subject, prev_mac))
+            mac,
+            mac_of(key, canonical(seq, at, actor, device, action, subject, prev_mac, digest)),
         ):
             problem(f"event {seq} was changed after it was written (its seal does not match)")
         macs[seq] = mac
@@ -186,6 +213,7 @@ def verify(
         AuditEventRecord.subject,
         AuditEventRecord.prev_mac,
         AuditEventRecord.mac,
+        AuditEventRecord.digest,
     )
     query = select(*columns).order_by(AuditEventRecord.seq).execution_options(yield_per=2000)
     rows = connection.execute(query)

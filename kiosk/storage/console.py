@@ -208,12 +208,12 @@ def acknowledge_flag(
     record.acknowledged_at = now
     record.decision = str(decision)
     record.note = clean_text(note)[:NOTE_MAX_CHARS] or None
-    repository.audit(
+    repository.audit_write(
         session,
+        visit_id=visit_id,
         actor=f"staff:{staff_id}",
         device=device,
         action=f"flag.acknowledged.{decision}",
-        subject=visit_id,
         now=now,
     )
     return True

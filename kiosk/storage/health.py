@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.storage import audit, heads
+from kiosk.storage import audit, heads, repository
 from kiosk.storage.db import Database
 from kiosk.storage.schema_check import schema_problems
 
@@ -56,6 +56,20 @@ def _sqlite_checks(db: Database) -> list[str]:
     return problems
 
 
+STARTUP_RECORD_EVENTS = 2000
+"""The start-up check recomputes the records of the visits written by this many newest events
+(about a hundred visits); ``kiosk audit verify`` recomputes them all."""
+
+
+def _record_checks(db: Database) -> list[str]:
+    """The records against the trail's digests (storage.record_digest): every visit the trail
+    wrote whose row is gone (one query over the whole trail), and the records of the visits
+    written recently recomputed. Older visits are recomputed by ``kiosk audit verify``."""
+    with db.engine.connect() as connection:
+        found = repository.record_problems(connection, newest_events=STARTUP_RECORD_EVENTS)
+    return [f"records: {problem}" for problem in found]
+
+
 def startup_check(
     db: Database, anchor: audit.Head | None = None, *, kept_head: Path | None = None
 ) -> Health:
@@ -76,6 +90,7 @@ def startup_check(
                 health.problems += heads.kept_head_problems(
                     session, kept_head, db.audit_key, single_writer=db.dialect == "sqlite"
                 )
+        health.problems += _record_checks(db)
     except SQLAlchemyError as exc:
         health.problems.append(f"the records could not be checked ({type(exc).__name__})")
     for problem in health.problems:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +20,7 @@ from kiosk.domain.records import SignedConsent, VisitStatus
 from kiosk.domain.scoring import ScoreReport
 from kiosk.domain.visit import QuizAttempt, QuizResult, Reading, Signing
 from kiosk.storage import audit as audit_chain
+from kiosk.storage import record_digest
 from kiosk.storage.models import (
     AnswerRecord,
     AuditEventRecord,
@@ -526,6 +527,39 @@ def audit(
     )
 
 
+def audit_write(
+    session: Session,
+    *,
+    visit_id: str,
+    actor: str,
+    device: str,
+    action: str,
+    now: dt.datetime,
+) -> audit_chain.Head:
+    """The audit event of a write to a visit's records: it carries the digest of the visit's
+    records as they stand after the caller's writes so far (storage.record_digest), so the
+    chain covers the records too. Call it after the transaction's writes to that visit; a write
+    after it needs another event."""
+    session.flush()
+    return audit_chain.append(
+        session,
+        actor=actor,
+        device=device,
+        action=action,
+        subject=visit_id,
+        now=now,
+        digest=record_digest.visit_digest(session, visit_id),
+    )
+
+
+def record_problems(reader: Session | Connection, *, newest_events: int | None = None) -> list[str]:
+    """The visits whose records no longer match the trail's digests, in plain words naming
+    their document numbers (storage.record_digest.verify_records; ``newest_events`` limits the
+    recomputation to the visits those newest events wrote)."""
+    found = record_digest.verify_records(reader, newest_events=newest_events)
+    return [problem.describe(document_number(problem.visit_id)) for problem in found]
+
+
 def record_event(
     sessions: sessionmaker[Session],
     *,
@@ -586,8 +620,13 @@ def purge_abandoned_drafts(
         visit.status = VisitStatus.ABANDONED
         visit.patient_name = visit.name_search = visit.birth_date = ""
         visit.updated_at = now
-        audit(
-            session, actor="system", device=device, action="visit.purged", subject=visit.id, now=now
+        audit_write(
+            session,
+            visit_id=visit.id,
+            actor="system",
+            device=device,
+            action="visit.purged",
+            now=now,
         )
     for visit_id in kept:
         audit(

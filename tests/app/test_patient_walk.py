@@ -180,6 +180,7 @@ def test_a_patient_goes_from_welcome_to_a_signed_consent_pdf(
             *["consent.quiz_answered"] * (len(quiz.questions) + 2),
             "consent.attested",
             "consent.signed",
+            "document.stored",  # the consent PDF and the summary, sealed into the chain
             "document.copy_written",  # the printable copy in the output folder
         ]
         assert {e.subject for e in audit} == {visit.id}
