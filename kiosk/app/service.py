@@ -201,6 +201,11 @@ class VisitService:
             now=self.clock(),
         )
 
+    def _check_records(self, session: Session, visit_id: str) -> None:
+        """Before a write: a change made to the visit's rows outside the kiosk goes on the
+        trail first (repository.check_records), so the write's digest cannot hide it."""
+        repository.check_records(session, visit_id, device=self.config.kiosk_id, now=self.clock())
+
     def check_staff(self, staff_id: str, pin: str, action: str) -> StaffCheck:
         """Check a staff id and PIN (through the persistent lockout) and audit it as ``action``
         ("staff.login", "staff.witness"), or its _failed / _disabled form, or staff.lockout."""
@@ -454,6 +459,7 @@ class VisitService:
         visit back to ``checkpoint`` (a full disk or a read-only database included)."""
         try:
             with self.sessions.begin() as session:
+                self._check_records(session, open_visit.id)
                 write(session)
                 self.audit(session, action, actor=PATIENT, subject=open_visit.id)
         except _STORAGE_ERRORS as exc:
@@ -536,6 +542,7 @@ class VisitService:
         witness = signing.witness
         try:
             with self.sessions.begin() as session:
+                self._check_records(session, visit_id)
                 consent = repository.record_consent(
                     session,
                     visit_id,

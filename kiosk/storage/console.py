@@ -204,6 +204,7 @@ def acknowledge_flag(
     )
     if record is None or record.acknowledged_at is not None:
         return False
+    repository.check_records(session, visit_id, device=device, now=now)  # before it re-digests
     record.acknowledged_by = staff_id
     record.acknowledged_at = now
     record.decision = str(decision)

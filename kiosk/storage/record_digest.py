@@ -53,6 +53,9 @@ from kiosk.storage.models import (
 
 DIGEST_VERSION = 1
 SIGNED_ACTION = "consent.signed"
+CHANGED_ACTION = "visit.records_changed"
+"""The event a write leaves before it when the visit's records no longer match the trail: the
+write then digests the changed rows anew, and this event keeps the change on record."""
 
 _VISIT = (
     VisitRecord.id,
@@ -165,6 +168,7 @@ _QUERIES = {
     "documents": _query(_DOCUMENTS, DocumentRecord.visit_id, [DocumentRecord.id]),
 }
 _VISIT_QUERY = select(*_VISIT).where(VisitRecord.id == bindparam("visit_id"))
+_HAS_DIGEST = AuditEventRecord.digest.is_not(None)
 
 
 def visit_digest(reader: Session | Connection, visit_id: str) -> str | None:
@@ -182,6 +186,18 @@ def visit_digest(reader: Session | Connection, visit_id: str) -> str | None:
     return hashlib.sha256(payload.encode("ascii")).hexdigest()
 
 
+def last_digest(reader: Session | Connection, visit_id: str) -> tuple[int, str] | None:
+    """The visit's newest recorded digest and its event (the trail read backwards from its end,
+    so a visit written recently is found at once)."""
+    row = reader.execute(
+        select(AuditEventRecord.seq, AuditEventRecord.digest)
+        .where(AuditEventRecord.subject == visit_id, _HAS_DIGEST)
+        .order_by(AuditEventRecord.seq.desc())
+        .limit(1)
+    ).first()
+    return (row.seq, row.digest or "") if row is not None else None
+
+
 @dataclass(frozen=True)
 class RecordProblem:
     """A visit whose stored records no longer match the last digest the trail recorded."""
@@ -190,16 +206,16 @@ class RecordProblem:
     seq: int  # the visit's last audited write
     missing: bool = False
     signed: bool = False
+    found_before_write: bool = False  # a CHANGED_ACTION event: ``seq`` is that event's
 
     def describe(self, number: str) -> str:
         """In plain words, naming the visit by its printed document ``number`` (KC-…)."""
+        if self.found_before_write:
+            return f"visit {number} records were found changed before event {self.seq}"
         if not self.missing:
             return f"visit {number} records changed after event {self.seq}"
         kind = "signed visit" if self.signed else "visit"
         return f"{kind} {number} is missing (its last audited write was event {self.seq})"
-
-
-_HAS_DIGEST = AuditEventRecord.digest.is_not(None)
 
 
 def _missing_visits(reader: Session | Connection) -> list[RecordProblem]:
@@ -255,4 +271,11 @@ def verify_records(
             continue
         if visit_digest(reader, visit_id) != digest:
             problems.append(RecordProblem(visit_id, seq))
+    found = select(AuditEventRecord.subject, AuditEventRecord.seq).where(
+        AuditEventRecord.action == CHANGED_ACTION, *where
+    )
+    problems += [
+        RecordProblem(visit_id, seq, found_before_write=True)
+        for visit_id, seq in reader.execute(found)
+    ]
     return sorted(problems, key=lambda problem: problem.seq)

@@ -552,6 +552,28 @@ def audit_write(
     )
 
 
+def check_records(session: Session, visit_id: str, *, device: str, now: dt.datetime) -> bool:
+    """Before a write to a visit: do its records still match the last digest the trail holds?
+
+    A write digests the visit anew, which would hide a change made outside the kiosk (triggers
+    dropped). So a mismatch is put on the trail first, as ``visit.records_changed`` (no digest),
+    in the caller's transaction; ``kiosk audit verify`` reports it for good. The write goes on:
+    a patient or a clinician is never stopped by it. Returns whether the records matched."""
+    last = record_digest.last_digest(session, visit_id)
+    if last is None or record_digest.visit_digest(session, visit_id) == last[1]:
+        return True
+    log.error("a visit's records changed after event %s, outside the kiosk", last[0])
+    audit_chain.append(
+        session,
+        actor="system",
+        device=device,
+        action=record_digest.CHANGED_ACTION,
+        subject=visit_id,
+        now=now,
+    )
+    return False
+
+
 def record_problems(reader: Session | Connection, *, newest_events: int | None = None) -> list[str]:
     """The visits whose records no longer match the trail's digests, in plain words naming
     their document numbers (storage.record_digest.verify_records; ``newest_events`` limits the
@@ -615,6 +637,7 @@ def purge_abandoned_drafts(
     stale = list(session.scalars(select(VisitRecord).where(*idle, VisitRecord.id.not_in(waiting))))
     kept = sorted(session.scalars(select(VisitRecord.id).where(*idle, VisitRecord.id.in_(waiting))))
     for visit in stale:
+        check_records(session, visit.id, device=device, now=now)
         for table in (AnswerRecord, ScoreRecord, FlagRecord, QuizAttemptRecord):
             session.execute(delete(table).where(table.visit_id == visit.id))
         visit.status = VisitStatus.ABANDONED

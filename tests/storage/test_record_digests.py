@@ -234,3 +234,47 @@ def test_the_digest_is_the_same_for_the_same_records_at_any_offset() -> None:
     offset = instant.astimezone(dt.timezone(dt.timedelta(hours=-5)))
     assert record_digest._plain(instant) == record_digest._plain(offset)
     assert record_digest._plain(0.1 + 0.2) == "0.30000000000000004"
+
+
+def test_a_later_write_does_not_hide_a_change(
+    packet: Packet, strings: Strings, db: Database, visits: tuple[str, str]
+) -> None:
+    """A write digests the visit anew; a change made before it is put on the trail first."""
+    signed, draft = visits
+    _tamper(db, TAMPERING["a birth date"](draft))
+    _tamper(db, TAMPERING["a score"](signed))
+    service = _service(packet, strings, db)
+    resumed = service.resume(draft, "maria.lopez")
+    assert resumed is not None
+    page = resumed.visit.page()
+    items = resumed.visit.items_on(page)
+    service.submit_page(
+        resumed, {i.id: SYNTHETIC_ANSWERS[i.id] for i in items if i.id in SYNTHETIC_ANSWERS}
+    )
+    with db.begin() as session:
+        rule_id = session.scalars(
+            select(FlagRecord.rule_id).where(FlagRecord.visit_id == signed)
+        ).first()
+        assert rule_id is not None
+        assert console.acknowledge_flag(
+            session,
+            signed,
+            rule_id,
+            staff_id="dr.chen",
+            decision=FlagDecision.DISCUSSED_PROCEED,
+            device="front-desk",
+            now=CLINIC_TIME + dt.timedelta(hours=1),
+        )
+    with db.read() as session:
+        found = {
+            e.subject: e.seq
+            for e in repository.load_audit(session)
+            if e.action == record_digest.CHANGED_ACTION
+        }
+    assert set(found) == {signed, draft}
+    problems = _problems(db)
+    for visit_id in (signed, draft):
+        number = repository.document_number(visit_id)
+        message = f"visit {number} records were found changed before event {found[visit_id]}"
+        assert message in problems
+        assert f"records: {message}" in startup_check(db).problems
