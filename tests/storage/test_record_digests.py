@@ -66,6 +66,25 @@ def _problems(db: Database) -> list[str]:
         return repository.record_problems(connection)
 
 
+def _acknowledge(db: Database, visit_id: str) -> None:
+    """A clinician acknowledges the visit's first flag through the console's audited path."""
+    with db.begin() as session:
+        rule_id = session.scalars(
+            select(FlagRecord.rule_id).where(FlagRecord.visit_id == visit_id)
+        ).first()
+        assert rule_id is not None, "the synthetic patient raises a flag"
+        assert console.acknowledge_flag(
+            session,
+            visit_id,
+            rule_id,
+            staff_id="dr.chen",
+            decision=FlagDecision.DISCUSSED_PROCEED,
+            note="talked it through",
+            device="front-desk",
+            now=CLINIC_TIME + dt.timedelta(hours=1),
+        )
+
+
 def _tamper(db: Database, change: Callable[[Connection], object]) -> None:
     """Remove every protective trigger the way an attacker with the key would, then change."""
     with db.engine.begin() as connection:
@@ -202,21 +221,7 @@ def test_acknowledging_a_flag_through_the_console_keeps_the_records_whole(
     db: Database, visits: tuple[str, str]
 ) -> None:
     signed, _ = visits
-    with db.begin() as session:
-        rule_id = session.scalars(
-            select(FlagRecord.rule_id).where(FlagRecord.visit_id == signed)
-        ).first()
-        assert rule_id is not None, "the synthetic patient raises a flag"
-        assert console.acknowledge_flag(
-            session,
-            signed,
-            rule_id,
-            staff_id="dr.chen",
-            decision=FlagDecision.DISCUSSED_PROCEED,
-            note="talked it through",
-            device="front-desk",
-            now=CLINIC_TIME + dt.timedelta(hours=1),
-        )
+    _acknowledge(db, signed)
     assert _problems(db) == []
     # ...and the acknowledgement is covered from then on: un-acknowledging it shows.
     _tamper(
@@ -251,20 +256,7 @@ def test_a_later_write_does_not_hide_a_change(
     service.submit_page(
         resumed, {i.id: SYNTHETIC_ANSWERS[i.id] for i in items if i.id in SYNTHETIC_ANSWERS}
     )
-    with db.begin() as session:
-        rule_id = session.scalars(
-            select(FlagRecord.rule_id).where(FlagRecord.visit_id == signed)
-        ).first()
-        assert rule_id is not None
-        assert console.acknowledge_flag(
-            session,
-            signed,
-            rule_id,
-            staff_id="dr.chen",
-            decision=FlagDecision.DISCUSSED_PROCEED,
-            device="front-desk",
-            now=CLINIC_TIME + dt.timedelta(hours=1),
-        )
+    _acknowledge(db, signed)
     with db.read() as session:
         found = {
             e.subject: e.seq
