@@ -1129,12 +1129,6 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     screenshots: Path | None = args.screenshots
     database: str | None = args.database
     answers_file: str | None = args.answers
-    try:  # checked before Qt starts: a file where the folder should be is a mistake in the call
-        out.mkdir(parents=True, exist_ok=True)
-    except (OSError, ValueError) as exc:
-        why = "it is a file" if isinstance(exc, FileExistsError) else _reason(exc)
-        print(f"--out needs a folder: {_shown_path(out)} cannot be one ({why})", file=sys.stderr)
-        return EXIT_USAGE
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from dataclasses import replace
 
@@ -1168,6 +1162,13 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
+
+    try:  # after the answers (a refused file writes nothing): a file where the folder should be
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        why = "it is a file" if isinstance(exc, FileExistsError) else _reason(exc)
+        print(f"--out needs a folder: {_shown_path(out)} cannot be one ({why})", file=sys.stderr)
+        return EXIT_USAGE
 
     from kiosk.private_files import private_folder
 

@@ -283,7 +283,9 @@ def test_decisions_and_retractions_are_carried_in_valid_flags(db: Database, pack
     """A flag acknowledged with a decision is inactive, with the decision, its note, who and
     when; a flag whose answer changed keeps its retraction time and stays active. The CSV
     carries the same."""
-    visit_id = add_visit(db, packet, answers={"gad7_1": 3, "gad7_2": 3, "gad7_3": 3, "gad7_4": 3})
+    # still a draft: only a draft's answers (and so its flags) may change
+    anxious = {"gad7_1": 3, "gad7_2": 3, "gad7_3": 3, "gad7_4": 3}
+    visit_id = add_visit(db, packet, answers=anxious, signed=False)
     later = CLINIC_TIME + dt.timedelta(minutes=3)
     calm = {**SYNTHETIC_ANSWERS, **ITEM9_ANSWERED}  # GAD-7 back under its flag
     with db.begin() as session:
