@@ -20,7 +20,7 @@ test: system-deps-test $(STAMP)
 	$(BIN)/lint-imports
 	KIOSK_TEST_DATABASE_URL="$$(PYTHON=$(PYTHON) tools/test-postgres.sh)" $(BIN)/pytest
 
-# The fast lane for the edit loop (about a minute): everything `make test` checks statically, and
+# The fast lane for the edit loop (about two minutes on two cores): everything `make test` checks statically, and
 # the tests that need no window. CI runs `make test`, never this alone.
 CHECK_TESTS := tests/domain tests/storage tests/app/test_service.py tests/test_shipped_forms.py \
 	tests/test_import_contracts.py
