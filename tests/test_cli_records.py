@@ -421,3 +421,20 @@ def test_a_front_desk_account_cannot_take_a_backup(records: Records, tmp_path: P
         "A backup needs one of these accounts: admin, service.",
     )
     assert not (tmp_path / "desk.sqlite3").exists()
+
+
+def test_audit_verify_reads_the_head_this_computers_watchers_saw(records: Records) -> None:
+    """The seen head a console or watcher keeps in the data folder is one file, not a folder of
+    them: verify checks it (it used to crash listing it as a folder)."""
+    from kiosk.storage import heads
+
+    db = records.open()
+    try:
+        seen = heads.seen_head_file(db.engine.url, db.path, paths.data_dir())
+        heads.write_head_file(seen, records.head(), db.audit_key, keeper="front-desk")
+    finally:
+        db.dispose()
+    done = _kiosk("audit", "verify", "--database", records.url)
+    assert done.returncode == 0, done.stderr
+    assert f"the head seen in {seen}" in done.stdout
+    assert "Traceback" not in done.stderr

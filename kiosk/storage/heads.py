@@ -394,7 +394,8 @@ def anchors_in(folder: Path) -> list[Path]:
 
 
 def folder_problems(session: Session, folder: Path, key: bytes) -> tuple[int, list[str]]:
-    """Check the trail against every head file in ``folder``: (files checked, problems)."""
+    """Check the trail against every head file in ``folder`` (or against ``folder`` itself when
+    it is one head file, as this computer's seen head is): (files checked, problems)."""
     trail = session.execute(
         select(AuditEventRecord.seq, AuditEventRecord.mac)
         .order_by(AuditEventRecord.seq.desc())
@@ -402,7 +403,7 @@ def folder_problems(session: Session, folder: Path, key: bytes) -> tuple[int, li
     ).first()
     trail_head = Head(trail.seq, trail.mac) if trail else None
     problems: list[str] = []
-    files = anchors_in(folder)
+    files = [folder] if folder.is_file() else anchors_in(folder)
     for path in files:
         try:
             kept = read_head_file(path, key)
