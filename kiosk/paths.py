@@ -9,8 +9,18 @@ import platformdirs
 
 APP_NAME = "ketamine-consent-kiosk"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FORMS_DIR = PROJECT_ROOT / "forms"
-RESOURCES_DIR = PROJECT_ROOT / "resources"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _bundled(name: str) -> Path:
+    """``forms`` or ``resources``: beside the package in a checkout, inside it when installed
+    from the wheel (pyproject maps the two top-level folders into the package)."""
+    checkout = PROJECT_ROOT / name
+    return checkout if checkout.is_dir() else PACKAGE_DIR / name
+
+
+FORMS_DIR = _bundled("forms")
+RESOURCES_DIR = _bundled("resources")
 FONTS_DIR = RESOURCES_DIR / "fonts"
 STRINGS_DIR = RESOURCES_DIR / "strings"
 STYLES_DIR = RESOURCES_DIR / "styles"
